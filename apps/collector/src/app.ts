@@ -1,0 +1,71 @@
+import websocket from '@fastify/websocket';
+import type { Database } from '@haven/db';
+import { LIMITS } from '@haven/protocol';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { enrollmentRoutes } from './enrollment/routes';
+import { Gateway, gatewayRoutes } from './gateway/plugin';
+import { healthRoutes } from './health/routes';
+import { createLogger } from './logger';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    database: Database;
+    gateway: Gateway;
+    gatewayOptions: { helloTimeoutMs: number };
+  }
+}
+
+export type AppOptions = {
+  database: Database;
+  /** A pino logger; by default one at info level on stdout, with Haven's redaction. */
+  logger?: Logger;
+  /** How long shutdown waits for in-flight batches before closing agent sockets. */
+  shutdownGraceMs?: number;
+  /** How long a new agent socket may stay silent before hello (default LIMITS.helloTimeoutSeconds). */
+  helloTimeoutMs?: number;
+};
+
+/** Builds the collector. It never listens: server.ts does, tests use inject or listen(0). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger ?? createLogger('info'),
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.decorate('database', options.database);
+  app.decorate('gateway', new Gateway());
+  app.decorate('gatewayOptions', { helloTimeoutMs: options.helloTimeoutMs ?? LIMITS.helloTimeoutSeconds * 1000 });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'Request failed.');
+      const unavailable = status === 503;
+      return reply.code(status).send({
+        error: unavailable ? error.code : 'HAVEN_ERR_INTERNAL',
+        message: unavailable ? error.message : 'Internal error',
+        statusCode: status,
+      });
+    }
+    // The message of a 4xx may quote the request (e.g. a JSON syntax error): never log it.
+    request.log.info({ code: error.code, statusCode: status }, 'Request refused.');
+    return reply.code(status).send({ error: error.code ?? 'HAVEN_ERR_BAD_REQUEST', message: error.message, statusCode: status });
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: 'HAVEN_ERR_NOT_FOUND', message: 'No such route', statusCode: 404 }),
+  );
+
+  const graceMs = options.shutdownGraceMs ?? 10_000;
+  await app.register(websocket, {
+    options: { maxPayload: LIMITS.maxFrameBytes },
+    preClose: async () => {
+      await app.gateway.shutdown(graceMs);
+    },
+  });
+  await app.register(healthRoutes);
+  await app.register(enrollmentRoutes);
+  await app.register(gatewayRoutes);
+  return app;
+}

@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import { CloseCode } from '@haven/protocol';
+import { AgentSession } from './session';
+
+/** Seconds between protocol pings; a socket that misses one is dropped. */
+const KEEPALIVE_SECONDS = 30;
+
+/** Live agent sessions, one per device. */
+export class Gateway {
+  private readonly sessions = new Set<AgentSession>();
+  private readonly byDevice = new Map<string, AgentSession>();
+  private closing = false;
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get connectedDevices(): number {
+    return this.byDevice.size;
+  }
+
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  add(session: AgentSession): void {
+    this.sessions.add(session);
+  }
+
+  authenticated(session: AgentSession): void {
+    const id = session.deviceId!;
+    const older = this.byDevice.get(id);
+    this.byDevice.set(id, session);
+    if (older && older !== session) older.close(CloseCode.Replaced, 'replaced by a newer connection');
+  }
+
+  removed(session: AgentSession): void {
+    this.sessions.delete(session);
+    const id = session.deviceId;
+    if (id && this.byDevice.get(id) === session) this.byDevice.delete(id);
+  }
+
+  /** Disconnects a device at once, e.g. after it was revoked in this process. */
+  disconnect(deviceId: string, code: number, reason: string): boolean {
+    const session = this.byDevice.get(deviceId);
+    session?.close(code, reason);
+    return !!session;
+  }
+
+  /**
+   * Stops taking frames, lets every session finish the frames it already took (so their
+   * batches are committed and acked), then closes each with 1001.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    const all = [...this.sessions];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(all.map((s) => s.drain())),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const s of all) s.close(CloseCode.GoingAway, 'collector shutting down');
+  }
+}
+
+export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
+  const log = app.log.child({ component: 'gateway' });
+  const gateway = app.gateway;
+
+  const keepalive = setInterval(() => {
+    for (const client of app.websocketServer.clients) {
+      const c = client as typeof client & { havenAlive?: boolean };
+      if (c.havenAlive === false) {
+        c.terminate();
+        continue;
+      }
+      c.havenAlive = false;
+      c.ping();
+    }
+  }, KEEPALIVE_SECONDS * 1000);
+  keepalive.unref();
+  app.addHook('onClose', async () => clearInterval(keepalive));
+
+  app.get('/agent', { websocket: true }, (socket) => {
+    const marked = socket as typeof socket & { havenAlive?: boolean };
+    marked.havenAlive = true;
+    socket.on('pong', () => {
+      marked.havenAlive = true;
+    });
+    if (gateway.isClosing()) {
+      socket.close(CloseCode.GoingAway, 'collector shutting down');
+      return;
+    }
+    const session = new AgentSession(socket, {
+      database: app.database,
+      log,
+      onAuthenticated: (s) => gateway.authenticated(s),
+      onClosed: (s) => gateway.removed(s),
+      isClosing: () => gateway.isClosing(),
+      helloTimeoutMs: app.gatewayOptions.helloTimeoutMs,
+    });
+    gateway.add(session);
+  });
+}

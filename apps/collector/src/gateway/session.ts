@@ -1,0 +1,239 @@
+import type { Database } from '@haven/db';
+import {
+  CloseCode,
+  encodeMessage,
+  LIMITS,
+  parseAgentMessage,
+  PROTOCOL_VERSION,
+  REJECTION_CLOSE_CODE,
+  type CollectorMessage,
+  type EventsBatch,
+  type Heartbeat,
+  type Hello,
+  type HelloRejectionReason,
+} from '@haven/protocol';
+import type { FastifyBaseLogger as Logger } from 'fastify';
+import WebSocket from 'ws';
+import { recordHeartbeat, recordHello } from '../fleet/repository';
+import { authenticateDevice, deviceIsActive, storeEvents } from '../ingest/repository';
+
+/**
+ * One agent connection.
+ *
+ *   awaiting-hello ──hello──► authenticating ──ok──► ready ──shutdown / close──► closed
+ *         │                        │                  │
+ *         │ timeout, non-hello,    │ rejected,        │ malformed frame, unknown type,
+ *         │ malformed frame        │ database down    │ revoked, replaced
+ *         └────────────────────────┴──────────────────┴──────────────► closed (close code)
+ *
+ * Frames are handled one at a time, in arrival order, so an ack always follows the commit
+ * of its own batch and never overtakes an earlier one.
+ */
+type State = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
+
+export type SessionHost = {
+  database: Database;
+  log: Logger;
+  /** Called once authenticated; the host closes any older session of the same device. */
+  onAuthenticated(session: AgentSession): void;
+  onClosed(session: AgentSession): void;
+  /** True once the collector is shutting down: frames are no longer taken. */
+  isClosing(): boolean;
+  helloTimeoutMs: number;
+};
+
+/** Frames queued before the socket is paused (backpressure on a fast agent). */
+const MAX_QUEUED_FRAMES = 8;
+/** A revoked device is disconnected at the latest this long after revocation. */
+const REVOCATION_CHECK_MS = 30_000;
+const RETRY_AFTER_MS = 5_000;
+
+export class AgentSession {
+  private state: State = 'awaiting-hello';
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private paused = false;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private lastActiveCheck = 0;
+  private log: Logger;
+  device: { id: string; schoolId: string } | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly host: SessionHost,
+  ) {
+    this.log = host.log;
+    this.helloTimer = setTimeout(() => {
+      if (this.state === 'awaiting-hello') this.close(CloseCode.HelloTimeout, 'no hello received in time');
+    }, host.helloTimeoutMs);
+    socket.on('message', (data, isBinary) => this.enqueue(data as Buffer | Buffer[], isBinary));
+    socket.on('close', () => this.finish());
+    socket.on('error', (err) => {
+      // ws reports oversized frames and protocol violations here, then closes (1009, 1002).
+      this.log.info({ err, deviceId: this.device?.id }, 'Agent socket error; the connection is closing.');
+    });
+  }
+
+  get deviceId(): string | undefined {
+    return this.device?.id;
+  }
+
+  /** Resolves when every frame taken so far has been handled. */
+  drain(): Promise<void> {
+    return this.queue;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(code, reason);
+    }
+    this.host.onClosed(this);
+  }
+
+  private finish(): void {
+    if (this.state !== 'closed') {
+      this.state = 'closed';
+      clearTimeout(this.helloTimer);
+      this.host.onClosed(this);
+    }
+  }
+
+  private enqueue(data: Buffer | Buffer[], isBinary: boolean): void {
+    if (this.state === 'closed' || this.host.isClosing()) return; // not acked: the agent resends
+    this.queued++;
+    if (this.queued >= MAX_QUEUED_FRAMES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    this.queue = this.queue
+      .then(() => (this.state === 'closed' ? undefined : this.handle(data, isBinary)))
+      .catch((err: unknown) => {
+        this.log.error({ err, deviceId: this.device?.id }, 'Agent frame handling failed unexpectedly.');
+        this.close(CloseCode.InternalError, 'internal error');
+      })
+      .finally(() => {
+        this.queued--;
+        if (this.paused && this.queued <= MAX_QUEUED_FRAMES / 2) {
+          this.paused = false;
+          this.socket.resume();
+        }
+      });
+  }
+
+  private send(message: CollectorMessage): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeMessage(message));
+  }
+
+  private async handle(data: Buffer | Buffer[], isBinary: boolean): Promise<void> {
+    const parsed = parseAgentMessage(isBinary ? data : Array.isArray(data) ? Buffer.concat(data) : data);
+    if (!parsed.ok) {
+      const f = parsed.failure;
+      this.log.info({ deviceId: this.device?.id, kind: f.kind, type: 'type' in f ? f.type : undefined }, 'Agent frame refused.');
+      switch (f.kind) {
+        case 'too-big':
+          return this.close(CloseCode.MessageTooBig, f.message);
+        case 'malformed':
+          return this.close(CloseCode.MalformedFrame, f.message);
+        case 'unknown-type':
+          return this.close(CloseCode.UnknownType, f.message);
+        case 'unsupported-protocol':
+          return this.reject('unsupported-protocol', f.message);
+        case 'invalid':
+          if (f.type === 'events' && this.state === 'ready') {
+            // Not fatal: the rest of the agent's outbox is still good.
+            this.send({ type: 'error', code: 'invalid-batch', message: f.message, batchId: f.batchId, index: f.index });
+            return;
+          }
+          if (f.type === 'hello' && this.state !== 'awaiting-hello') return this.close(CloseCode.DuplicateHello, 'hello already received');
+          if (this.state !== 'ready' && f.type !== 'hello') return this.close(CloseCode.HelloRequired, 'hello required first');
+          return this.close(CloseCode.InvalidMessage, f.message.slice(0, 120));
+      }
+    }
+    const message = parsed.message;
+    if (message.type === 'hello') return this.onHello(message);
+    if (this.state !== 'ready') return this.close(CloseCode.HelloRequired, 'hello required first');
+    if (message.type === 'events') return this.onEvents(message);
+    return this.onHeartbeat(message);
+  }
+
+  private reject(reason: HelloRejectionReason, message: string): void {
+    this.send({ type: 'hello-rejected', reason, message, supportedProtocols: [PROTOCOL_VERSION] });
+    this.close(REJECTION_CLOSE_CODE[reason], reason);
+  }
+
+  private async onHello(hello: Hello): Promise<void> {
+    if (this.state !== 'awaiting-hello') return this.close(CloseCode.DuplicateHello, 'hello already received');
+    this.state = 'authenticating';
+    clearTimeout(this.helloTimer);
+    const db = this.host.database.db;
+    let outcome;
+    try {
+      outcome = await authenticateDevice(db, hello.deviceId, hello.credential);
+    } catch (err) {
+      this.log.warn({ err }, 'Could not authenticate an agent: the database is unavailable.');
+      return this.close(CloseCode.InternalError, 'temporarily unavailable');
+    }
+    if (!outcome.ok) {
+      this.log.info({ deviceId: hello.deviceId, reason: outcome.reason }, 'Agent hello rejected.');
+      return this.reject(outcome.reason, outcome.reason === 'bad-credential' ? 'unknown device or wrong secret' : 'this device has been revoked');
+    }
+    if (this.host.isClosing()) return this.close(CloseCode.GoingAway, 'collector shutting down');
+    this.device = outcome.device;
+    this.log = this.host.log.child({ deviceId: outcome.device.id });
+    this.state = 'ready';
+    this.lastActiveCheck = Date.now();
+    this.host.onAuthenticated(this);
+    await recordHello(db, outcome.device.id, hello).catch((err: unknown) =>
+      this.log.warn({ err }, 'Could not record the agent hello.'),
+    );
+    this.send({
+      type: 'hello-ok',
+      protocol: PROTOCOL_VERSION,
+      deviceId: outcome.device.id,
+      schoolId: outcome.device.schoolId,
+      serverTime: new Date().toISOString(),
+      heartbeatIntervalSeconds: LIMITS.heartbeatIntervalSeconds,
+      limits: { maxFrameBytes: LIMITS.maxFrameBytes, maxEventsPerBatch: LIMITS.maxEventsPerBatch },
+    });
+    this.log.info('Agent connected.');
+  }
+
+  private async onEvents(batch: EventsBatch): Promise<void> {
+    const device = this.device!;
+    const foreign = batch.events.findIndex((e) => e.deviceId !== device.id);
+    if (foreign >= 0) {
+      this.send({ type: 'error', code: 'device-mismatch', message: 'events must carry the authenticated device id', batchId: batch.batchId, index: foreign });
+      return;
+    }
+    const db = this.host.database.db;
+    try {
+      if (Date.now() - this.lastActiveCheck > REVOCATION_CHECK_MS) {
+        if (!(await deviceIsActive(db, device.id))) return this.reject('device-revoked', 'this device has been revoked');
+        this.lastActiveCheck = Date.now();
+      }
+      const result = await storeEvents(db, device, batch.events);
+      this.send({ type: 'ack', batchId: batch.batchId, ids: batch.events.map((e) => e.id), duplicates: result.duplicates });
+      this.log.debug({ stored: result.stored, duplicates: result.duplicates }, 'Batch stored.');
+    } catch (err) {
+      this.log.warn({ err, count: batch.events.length }, 'Batch not stored: the database is unavailable; the agent will resend.');
+      this.send({
+        type: 'error',
+        code: 'unavailable',
+        message: 'events could not be stored; resend later',
+        batchId: batch.batchId,
+        retryAfterMs: RETRY_AFTER_MS,
+      });
+    }
+  }
+
+  private async onHeartbeat(beat: Heartbeat): Promise<void> {
+    try {
+      await recordHeartbeat(this.host.database.db, this.device!.id, beat);
+    } catch (err) {
+      this.log.warn({ err }, 'Could not record a heartbeat.');
+    }
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { openDatabase } from '@haven/db';
+import { buildApp } from './app';
+import { bootstrap } from './bootstrap';
+import { readEnv } from './env';
+import { createLogger } from './logger';
+
+/** Starts the collector: database, first-run bootstrap, HTTP + WebSocket, graceful shutdown. */
+async function main(): Promise<void> {
+  const env = readEnv();
+  const logger = createLogger(env.LOG_LEVEL);
+  const database = await openDatabase(env.databaseLocation);
+  logger.info({ driver: database.driver }, 'Database ready and migrated.');
+  const first = await bootstrap(database.db);
+  const app = await buildApp({ database, logger, shutdownGraceMs: env.HAVEN_SHUTDOWN_GRACE_SECONDS * 1000 });
+  const address = await app.listen({ host: env.HOST, port: env.PORT });
+  const url = env.HAVEN_PUBLIC_URL ?? address;
+
+  // The banner is for the person at the terminal, so it is plain text rather than a log line;
+  // the token is shown here once and is never logged.
+  const lines = [
+    '',
+    `Haven collector listening on ${url}`,
+    `Database: ${database.driver === 'pglite' ? `embedded (${env.databaseLocation})` : 'PostgreSQL server'}`,
+    first
+      ? `First enrollment token (valid until ${first.expiresAt.toISOString().slice(0, 10)}; shown only now):\n  ${first.token}`
+      : 'Enrollment tokens: make a new one with `npx haven-collector token create` (stop the collector first when using the embedded database).',
+    `Agents connect to ${url.replace(/^http/, 'ws')}/agent`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Shutting down: finishing in-flight batches.');
+    try {
+      await app.close();
+      await database.close();
+      logger.info('Collector stopped.');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'Shutdown failed.');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Haven collector could not start: ${message}\n`);
+  process.exit(1);
+});

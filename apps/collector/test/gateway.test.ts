@@ -1,0 +1,230 @@
+import { count, eq, inArray } from 'drizzle-orm';
+import { devices, events } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
+import { CloseCode, LIMITS, PROTOCOL_VERSION, uuidv7, type AgentEvent } from '@haven/protocol';
+import { revokeDevice } from '../src/enrollment/repository';
+import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
+import { startCollector, type Harness } from './support/harness';
+
+async function eventCount(h: Harness): Promise<number> {
+  const [row] = await h.database.db.select({ n: count() }).from(events);
+  return Number(row!.n);
+}
+
+describe.each(availableDrivers())('agent gateway (%s)', (driver) => {
+  let h: Harness;
+  let witness: TestAgent;
+
+  beforeAll(async () => {
+    h = await startCollector(driver);
+    witness = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+  });
+  afterAll(async () => {
+    await witness?.close();
+    await h?.close();
+  });
+
+  /** The second agent keeps working after each bad input of another. */
+  async function witnessStillWorks(): Promise<void> {
+    const reply = await witness.sendBatch([witness.event()]);
+    expect(reply.type).toBe('ack');
+  }
+
+  it('stores 10,000 events exactly once, and acks a resent batch again without storing it', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    const before = await eventCount(h);
+    const batches: AgentEvent[][] = [];
+    for (let b = 0; b < 40; b++) batches.push(Array.from({ length: 250 }, () => agent.event()));
+    // Pipelined as a real agent does: several batches in flight, acks in order.
+    const replies = await Promise.all(batches.map((batch) => agent.sendBatch(batch)));
+    const acked = new Set<string>();
+    for (const r of replies) {
+      expect(r.type).toBe('ack');
+      if (r.type === 'ack') {
+        expect(r.duplicates).toBe(0);
+        r.ids.forEach((id) => acked.add(id));
+      }
+    }
+    expect(acked.size).toBe(10_000);
+    expect(await eventCount(h)).toBe(before + 10_000);
+    const [mine] = await h.database.db
+      .select({ n: count() })
+      .from(events)
+      .where(eq(events.deviceId, agent.credential.deviceId));
+    expect(Number(mine!.n)).toBe(10_000);
+
+    const again = await agent.sendBatch(batches[7]!);
+    expect(again).toMatchObject({ type: 'ack', duplicates: 250 });
+    if (again.type === 'ack') expect(new Set(again.ids)).toEqual(new Set(batches[7]!.map((e) => e.id)));
+    expect(await eventCount(h)).toBe(before + 10_000);
+    await agent.close();
+  });
+
+  it('keeps what was sent: fields round-trip into the row', async () => {
+    const e = witness.event({ source: 'title', category: 'suicide', severity: 5, app: null });
+    await witness.sendBatch([e]);
+    const [row] = await h.database.db.select().from(events).where(eq(events.id, e.id));
+    expect(row).toMatchObject({
+      deviceId: witness.credential.deviceId,
+      schoolId: h.schoolId,
+      source: 'title',
+      category: 'suicide',
+      severity: 5,
+      ruleIds: e.ruleIds,
+      evidence: e.evidence,
+      app: null,
+      windowTitle: e.windowTitle,
+      osUser: e.osUser,
+    });
+    expect(row!.occurredAt.toISOString()).toBe(e.occurredAt);
+  });
+
+  it('closes with 4000 on malformed JSON', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw('{"type": "events", ');
+    expect((await agent.closed).code).toBe(CloseCode.MalformedFrame);
+    await witnessStillWorks();
+  });
+
+  it('closes with 4001 on an unknown message type', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw(JSON.stringify({ type: 'screenshot', data: 'x' }));
+    expect((await agent.closed).code).toBe(CloseCode.UnknownType);
+    await witnessStillWorks();
+  });
+
+  it('closes with 1009 on a frame over the limit', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw(JSON.stringify({ type: 'events', batchId: uuidv7(), pad: 'x'.repeat(LIMITS.maxFrameBytes) }));
+    expect((await agent.closed).code).toBe(CloseCode.MessageTooBig);
+    await witnessStillWorks();
+  });
+
+  it('closes with 4003 on events before hello, storing nothing', async () => {
+    const credential = await TestAgent.enroll(h.baseUrl, h.token);
+    const agent = await TestAgent.open(h.baseUrl, credential);
+    const before = await eventCount(h);
+    agent.sendRaw(JSON.stringify({ type: 'events', batchId: uuidv7(), events: [agent.event()] }));
+    expect((await agent.closed).code).toBe(CloseCode.HelloRequired);
+    expect(await eventCount(h)).toBe(before);
+    await witnessStillWorks();
+  });
+
+  it('rejects another protocol version with a reason and 4010', async () => {
+    const agent = await TestAgent.open(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    const answer = await agent.hello({ protocol: PROTOCOL_VERSION + 1 });
+    expect(answer).toMatchObject({ type: 'hello-rejected', reason: 'unsupported-protocol', supportedProtocols: [PROTOCOL_VERSION] });
+    expect((await agent.closed).code).toBe(CloseCode.UnsupportedProtocol);
+    await witnessStillWorks();
+  });
+
+  it('rejects a wrong secret and an unknown device with 4011', async () => {
+    const credential = await TestAgent.enroll(h.baseUrl, h.token);
+    const wrong = await TestAgent.open(h.baseUrl, { ...credential, deviceSecret: credential.deviceSecret.slice(0, -2) + 'xx' });
+    expect(await wrong.hello()).toMatchObject({ type: 'hello-rejected', reason: 'bad-credential' });
+    expect((await wrong.closed).code).toBe(CloseCode.BadCredential);
+    const unknown = await TestAgent.open(h.baseUrl, { ...credential, deviceId: '00000000-0000-4000-8000-000000000000' });
+    expect(await unknown.hello()).toMatchObject({ type: 'hello-rejected', reason: 'bad-credential' });
+    expect((await unknown.closed).code).toBe(CloseCode.BadCredential);
+    await witnessStillWorks();
+  });
+
+  it('rejects a revoked device with 4012', async () => {
+    const credential = await TestAgent.enroll(h.baseUrl, h.token);
+    expect(await revokeDevice(h.database.db, credential.deviceId)).toBe(true);
+    const agent = await TestAgent.open(h.baseUrl, credential);
+    expect(await agent.hello()).toMatchObject({ type: 'hello-rejected', reason: 'device-revoked' });
+    expect((await agent.closed).code).toBe(CloseCode.DeviceRevoked);
+    await witnessStillWorks();
+  });
+
+  it('refuses a whole batch with one invalid event, naming its index, and stores none of it', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    const before = await eventCount(h);
+    const batch = [agent.event(), agent.event(), agent.event(), agent.event({ severity: 7 as never }), agent.event()];
+    const batchId = uuidv7();
+    const reply = await agent.sendBatch(batch, batchId);
+    expect(reply).toMatchObject({ type: 'error', code: 'invalid-batch', index: 3, batchId });
+    expect(await eventCount(h)).toBe(before);
+    const stored = await h.database.db.select({ id: events.id }).from(events).where(inArray(events.id, batch.map((e) => e.id)));
+    expect(stored).toHaveLength(0);
+    // The connection stays usable: the corrected batch goes through.
+    const fixed = await agent.sendBatch(batch.map((e, i) => (i === 3 ? { ...e, severity: 4 } : e)));
+    expect(fixed).toMatchObject({ type: 'ack', duplicates: 0 });
+    expect(await eventCount(h)).toBe(before + 5);
+    await agent.close();
+    await witnessStillWorks();
+  });
+
+  it('refuses events that claim another device', async () => {
+    const reply = await witness.sendBatch([witness.event(), { ...witness.event(), deviceId: '00000000-0000-4000-8000-000000000000' }]);
+    expect(reply).toMatchObject({ type: 'error', code: 'device-mismatch', index: 1 });
+  });
+
+  it('closes with 4005 on a second hello and 4004 when hello never comes', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION }));
+    expect((await agent.closed).code).toBe(CloseCode.DuplicateHello);
+    const silent = await TestAgent.open(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    expect((await silent.closed).code).toBe(CloseCode.HelloTimeout);
+    await witnessStillWorks();
+  });
+
+  it('replaces an older connection of the same device with 4013', async () => {
+    const credential = await TestAgent.enroll(h.baseUrl, h.token);
+    const first = await TestAgent.connect(h.baseUrl, credential);
+    const second = await TestAgent.connect(h.baseUrl, credential);
+    expect((await first.closed).code).toBe(CloseCode.Replaced);
+    expect((await second.sendBatch([second.event()])).type).toBe('ack');
+    await second.close();
+  });
+
+  it('records heartbeats: last seen, per-source health and outbox depth', async () => {
+    const sentAt = new Date().toISOString();
+    witness.sendRaw(
+      JSON.stringify({
+        type: 'heartbeat',
+        agentVersion: '0.1.1-test',
+        sources: { title: { state: 'ok' }, keys: { state: 'degraded', detail: 'hook restarted' }, screen: { state: 'disabled' } },
+        outboxDepth: 17,
+        droppedEvents: 2,
+        sentAt,
+      }),
+    );
+    await waitFor(async () => {
+      const [row] = await h.database.db.select().from(devices).where(eq(devices.id, witness.credential.deviceId));
+      return row?.outboxDepth === 17 ? row : null;
+    }).then((row) => {
+      expect(row.agentVersion).toBe('0.1.1-test');
+      expect(row.droppedEvents).toBe(2);
+      expect(row.health).toEqual({ title: { state: 'ok' }, keys: { state: 'degraded', detail: 'hook restarted' }, screen: { state: 'disabled' } });
+      expect(row.lastSeenAt!.getTime()).toBeGreaterThan(Date.now() - 10_000);
+    });
+  });
+
+  it('reports database health', async () => {
+    const res = await fetch(`${h.baseUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', database: 'up', driver });
+  });
+
+  it('never logs evidence, titles or secrets', async () => {
+    const all = h.logs.join('');
+    expect(h.logs.length).toBeGreaterThan(10);
+    expect(all).not.toContain(EVIDENCE_MARKER);
+    expect(all).not.toContain(TITLE_MARKER);
+    expect(all).not.toContain('hvn_dev_');
+    expect(all).not.toContain('hvn_enr_');
+    expect(all).not.toContain(witness.credential.deviceSecret);
+  });
+});
+
+async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

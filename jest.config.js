@@ -1,0 +1,33 @@
+// One jest run for the whole repository; each workspace is a project so
+// `npm test -w <pkg>` (or --selectProjects) runs just one.
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: 'inline' },
+];
+
+/** Internal packages resolve to their TypeScript source in tests, so tests never run stale builds. */
+const moduleNameMapper = {
+  '^@haven/protocol$': '<rootDir>/../../packages/protocol/src/index.ts',
+  '^@haven/db$': '<rootDir>/../../packages/db/src/index.ts',
+  '^@haven/db/testing$': '<rootDir>/../../packages/db/src/testing/index.ts',
+};
+
+const project = (name, dir, extra = {}) => ({
+  displayName: name,
+  rootDir: `<rootDir>/${dir}`.replace('<rootDir>/', `${__dirname}/`),
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper,
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testTimeout: 60_000,
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    project('protocol', 'packages/protocol'),
+    project('db', 'packages/db'),
+    project('collector', 'apps/collector'),
+  ],
+  testTimeout: 60_000,
+};

@@ -1,0 +1,3 @@
+export * from './credentials';
+export * from './open';
+export * from './schema';

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { openDatabase, schools } from './index';
+import { availableDrivers, createTestDatabase } from './testing';
+
+describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
+  it('migrates an empty database and is idempotent on reopen', async () => {
+    const test = await createTestDatabase(driver);
+    const dir = driver === 'pglite' ? mkdtempSync(path.join(tmpdir(), 'haven-db-')) : null;
+    const url = dir ?? test.url;
+    try {
+      const first = await openDatabase(url);
+      expect(first.driver).toBe(driver);
+      await first.ping();
+      const [row] = await first.db.insert(schools).values({ name: 'Oak Hill Primary' }).returning();
+      await first.close();
+
+      const second = await openDatabase(url);
+      const found = await second.db.select().from(schools).where(eq(schools.id, row!.id));
+      expect(found.map((s) => s.name)).toEqual(['Oak Hill Primary']);
+      const tables = await second.db.execute(
+        sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`,
+      );
+      const n = (Array.isArray(tables) ? tables[0] : (tables as { rows: unknown[] }).rows[0]) as { n: number };
+      expect(n.n).toBe(5);
+      await second.close();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      await test.drop();
+    }
+  });
+
+  it('rejects ping after close', async () => {
+    const test = await createTestDatabase(driver);
+    const database = await openDatabase(test.url);
+    await database.close();
+    await expect(database.ping()).rejects.toThrow();
+    await test.drop();
+  });
+});
+
+(availableDrivers().includes('postgres') ? describe : describe.skip)('openDatabase on PostgreSQL', () => {
+  it('lets several collectors start and migrate at once', async () => {
+    const test = await createTestDatabase('postgres');
+    try {
+      const opened = await Promise.all([1, 2, 3, 4].map(() => openDatabase(test.url, { maxConnections: 2 })));
+      for (const d of opened) await d.ping();
+      await Promise.all(opened.map((d) => d.close()));
+    } finally {
+      await test.drop();
+    }
+  });
+
+  it('fails clearly when the server cannot be reached', async () => {
+    await expect(openDatabase('postgres://postgres@127.0.0.1:1/none')).rejects.toThrow(/ECONNREFUSED|connect/i);
+  });
+});

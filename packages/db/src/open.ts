@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** What repositories take, so postgres-js and PGlite both fit. */
+export type HavenDatabase = PgDatabase<PgQueryResultHKT, Schema>;
+
+export type Driver = 'postgres' | 'pglite';
+
+export type Database = {
+  db: HavenDatabase;
+  driver: Driver;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Applies pending committed migrations (openDatabase does this unless told not to). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export type OpenOptions = {
+  /** Connections in the postgres-js pool (default 10). Ignored for PGlite. */
+  maxConnections?: number;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+};
+
+/** Where the committed SQL migrations live, both from src/ (tests) and dist/ (built). */
+export const MIGRATIONS_FOLDER = path.resolve(__dirname, '..', 'migrations');
+export const DEFAULT_PGLITE_DIR = path.resolve('data', 'pglite');
+
+/** An arbitrary, fixed key so that collectors starting together migrate one at a time. */
+const MIGRATION_LOCK_KEY = 0x4841_5645; // "HAVE"
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * Opens Haven's database and applies migrations.
+ * - `postgres://…` or `postgresql://…`: a PostgreSQL server through postgres-js.
+ * - `memory://`: a throwaway in-memory PGlite.
+ * - anything else (or nothing): PGlite on that directory (default ./data/pglite).
+ */
+export async function openDatabase(url?: string, options: OpenOptions = {}): Promise<Database> {
+  const database = isPostgresUrl(url) ? await openPostgres(url, options) : await openPglite(url, options);
+  if (options.migrate !== false) {
+    try {
+      await database.migrate();
+    } catch (error) {
+      await database.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  return database;
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => undefined,
+    // Dates and JSON are handled by drizzle; keep the driver's own parsing.
+  });
+  const db = drizzle({ client, schema, casing: 'snake_case' }) as unknown as HavenDatabase;
+  return {
+    db,
+    driver: 'postgres',
+    async ping() {
+      await client`select 1`;
+    },
+    async migrate() {
+      const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+      // A reserved connection holds a session lock while the pool migrates, so collectors
+      // starting together migrate one at a time; the lock goes with the connection if this
+      // process dies.
+      const reserved = await client.reserve();
+      try {
+        await reserved`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        try {
+          await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+        } finally {
+          await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+        }
+      } finally {
+        reserved.release();
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+async function openPglite(location: string | undefined, _options: OpenOptions): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  let dataDir: string | undefined;
+  if (location !== 'memory://') {
+    dataDir = path.resolve(location ?? DEFAULT_PGLITE_DIR);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  await client.waitReady;
+  const db = drizzle({ client, schema, casing: 'snake_case' }) as unknown as HavenDatabase;
+  let closed = false;
+  return {
+    db,
+    driver: 'pglite',
+    async ping() {
+      if (closed) throw new Error('database is closed');
+      await client.query('select 1');
+    },
+    async migrate() {
+      const { migrate } = await import('drizzle-orm/pglite/migrator');
+      await migrate(drizzle({ client, casing: 'snake_case' }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { enrollmentTokens, schools } from './schools';
+
+/** Health of each capture source as last reported in a heartbeat. */
+export type DeviceHealth = Partial<
+  Record<'title' | 'keys' | 'screen', { state: string; detail?: string; lastCaptureAt?: string | null }>
+>;
+
+export const devices = pgTable(
+  'devices',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    schoolId: uuid()
+      .notNull()
+      .references(() => schools.id, { onDelete: 'cascade' }),
+    hostname: text().notNull(),
+    osPlatform: text().notNull(),
+    osRelease: text().notNull().default(''),
+    osArch: text(),
+    agentVersion: text().notNull(),
+    enrolledAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    enrollmentTokenId: uuid().references(() => enrollmentTokens.id, { onDelete: 'set null' }),
+    lastSeenAt: timestamp({ withTimezone: true }),
+    health: jsonb().$type<DeviceHealth>().notNull().default({}),
+    outboxDepth: integer().notNull().default(0),
+    droppedEvents: integer().notNull().default(0),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index().on(t.schoolId)],
+);
+
+/**
+ * A device's secret, kept only as a SHA-256 hash. More than one row per device allows
+ * rotation; a revoked row never authenticates again.
+ */
+export const deviceCredentials = pgTable(
+  'device_credentials',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    deviceId: uuid()
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    secretHash: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index().on(t.deviceId)],
+);

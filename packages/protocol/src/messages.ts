@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { CATEGORIES, SOURCES } from './categories';
+import { ERROR_CODES, HELLO_REJECTION_REASONS } from './close-codes';
+import { LIMITS, PROTOCOL_VERSION } from './limits';
+import { isUuidV7 } from './uuid';
+
+const text = (max: number) => z.string().max(max);
+const uuid = z.uuid();
+const uuidV7 = z.string().refine(isUuidV7, { message: 'must be a lower-case UUIDv7' });
+const isoTime = z.iso.datetime({ offset: true });
+
+export const CategorySchema = z.enum(CATEGORIES);
+export const SourceSchema = z.enum(SOURCES);
+export const SeveritySchema = z.int().min(0).max(5);
+export const AgeBandSchema = z.enum(['primary', 'secondary', 'staff']);
+
+/**
+ * What was matched and a little around it. The agent masks e-mail addresses, phone numbers
+ * and card-like numbers in all three parts before the event leaves the device.
+ */
+export const EvidenceSchema = z
+  .object({
+    match: z.string().min(1).max(LIMITS.maxEvidenceMatchChars),
+    before: text(LIMITS.maxEvidenceContextChars),
+    after: text(LIMITS.maxEvidenceContextChars),
+  })
+  .refine((e) => e.before.length + e.after.length <= LIMITS.maxEvidenceContextChars, {
+    message: `context before and after together must be at most ${LIMITS.maxEvidenceContextChars} characters`,
+    path: ['after'],
+  });
+
+/** One flagged observation, made and identified on the device. */
+export const EventSchema = z.object({
+  id: uuidV7,
+  occurredAt: isoTime,
+  source: SourceSchema,
+  category: CategorySchema,
+  severity: SeveritySchema,
+  ruleIds: z.array(z.string().min(1).max(LIMITS.maxRuleIdChars)).max(LIMITS.maxRuleIds),
+  evidence: EvidenceSchema,
+  app: text(LIMITS.maxAppChars).nullable(),
+  windowTitle: text(LIMITS.maxWindowTitleChars).nullable(),
+  osUser: z.string().min(1).max(LIMITS.maxOsUserChars),
+  deviceId: uuid,
+});
+export type AgentEvent = z.infer<typeof EventSchema>;
+
+export const OsSchema = z.object({
+  platform: z.string().min(1).max(LIMITS.maxOsFieldChars),
+  release: text(LIMITS.maxOsFieldChars),
+  arch: text(LIMITS.maxOsFieldChars).optional(),
+});
+
+// ---- agent -> collector ------------------------------------------------------------------
+
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.int(),
+  deviceId: uuid,
+  credential: z.string().min(1).max(LIMITS.maxCredentialChars),
+  agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
+  os: OsSchema,
+});
+export type Hello = z.infer<typeof HelloSchema>;
+
+export const EventsSchema = z.object({
+  type: z.literal('events'),
+  batchId: uuid,
+  events: z.array(EventSchema).min(1).max(LIMITS.maxEventsPerBatch),
+});
+export type EventsBatch = z.infer<typeof EventsSchema>;
+
+export const SourceHealthSchema = z.object({
+  state: z.enum(['ok', 'degraded', 'failed', 'disabled', 'paused']),
+  detail: text(LIMITS.maxSourceDetailChars).optional(),
+  lastCaptureAt: isoTime.nullable().optional(),
+});
+export type SourceHealth = z.infer<typeof SourceHealthSchema>;
+
+export const HeartbeatSchema = z.object({
+  type: z.literal('heartbeat'),
+  agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
+  sources: z.partialRecord(SourceSchema, SourceHealthSchema),
+  outboxDepth: z.int().min(0),
+  droppedEvents: z.int().min(0).default(0),
+  sentAt: isoTime,
+});
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+export const AgentMessageSchema = z.discriminatedUnion('type', [HelloSchema, EventsSchema, HeartbeatSchema]);
+export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+export const AGENT_MESSAGE_TYPES = ['hello', 'events', 'heartbeat'] as const;
+
+// ---- collector -> agent ------------------------------------------------------------------
+
+export const HelloOkSchema = z.object({
+  type: z.literal('hello-ok'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  deviceId: uuid,
+  schoolId: uuid,
+  serverTime: isoTime,
+  heartbeatIntervalSeconds: z.int().positive(),
+  limits: z.object({ maxFrameBytes: z.int().positive(), maxEventsPerBatch: z.int().positive() }),
+});
+export type HelloOk = z.infer<typeof HelloOkSchema>;
+
+export const HelloRejectedSchema = z.object({
+  type: z.literal('hello-rejected'),
+  reason: z.enum(HELLO_REJECTION_REASONS),
+  message: text(LIMITS.maxReasonChars),
+  supportedProtocols: z.array(z.int()),
+});
+export type HelloRejected = z.infer<typeof HelloRejectedSchema>;
+
+export const AckSchema = z.object({
+  type: z.literal('ack'),
+  batchId: uuid,
+  /** Every event id of the batch: newly stored and already held alike. */
+  ids: z.array(uuidV7),
+  /** How many of `ids` the collector already held. */
+  duplicates: z.int().min(0),
+});
+export type Ack = z.infer<typeof AckSchema>;
+
+export const PolicySchema = z.object({
+  /** Lowest severity that leaves the device. */
+  threshold: z.int().min(1).max(5),
+  sources: z.object({ title: z.boolean(), keys: z.boolean(), screen: z.boolean() }),
+  /** Local times (HH:MM, device clock) when no capture happens, e.g. evenings on take-home laptops. */
+  quietHours: z.array(
+    z.object({
+      start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
+      end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
+    }),
+  ),
+  ageBand: AgeBandSchema,
+});
+export type Policy = z.infer<typeof PolicySchema>;
+
+export const PolicyMessageSchema = z.object({
+  type: z.literal('policy'),
+  version: z.int().min(1),
+  policy: PolicySchema,
+});
+export type PolicyMessage = z.infer<typeof PolicyMessageSchema>;
+
+export const ErrorMessageSchema = z.object({
+  type: z.literal('error'),
+  code: z.enum(ERROR_CODES),
+  message: text(LIMITS.maxReasonChars),
+  batchId: uuid.optional(),
+  /** For `invalid-batch`: the position of the first offending event in `events`. */
+  index: z.int().min(0).optional(),
+  /** For `unavailable`: how long the agent SHOULD wait before resending. */
+  retryAfterMs: z.int().min(0).optional(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+
+export const CollectorMessageSchema = z.discriminatedUnion('type', [
+  HelloOkSchema,
+  HelloRejectedSchema,
+  AckSchema,
+  PolicyMessageSchema,
+  ErrorMessageSchema,
+]);
+export type CollectorMessage = z.infer<typeof CollectorMessageSchema>;

@@ -5,6 +5,8 @@ const swc = [
   { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: 'inline' },
 ];
 
+const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+
 /** Internal packages resolve to their TypeScript source in tests, so tests never run stale builds. */
 const moduleNameMapper = {
   '^@haven/protocol$': '<rootDir>/../../packages/protocol/src/index.ts',
@@ -16,7 +18,9 @@ const project = (name, dir, extra = {}) => ({
   displayName: name,
   rootDir: `<rootDir>/${dir}`.replace('<rootDir>/', `${__dirname}/`),
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '^.+\\.js$': swcJs },
+  // cookie 2 (used by fastify's inject) is ESM-only; jest on Node 20 cannot require() ESM.
+  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
   moduleNameMapper,
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testTimeout: 60_000,

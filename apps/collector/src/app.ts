@@ -7,12 +7,14 @@ import { enrollmentRoutes } from './enrollment/routes';
 import { Gateway, gatewayRoutes } from './gateway/plugin';
 import { healthRoutes } from './health/routes';
 import { createLogger } from './logger';
+import { Metrics, metricsRoutes } from './metrics/routes';
 
 declare module 'fastify' {
   interface FastifyInstance {
     database: Database;
     gateway: Gateway;
-    gatewayOptions: { helloTimeoutMs: number };
+    gatewayOptions: { helloTimeoutMs: number; revocationCheckMs: number };
+    metrics: Metrics;
   }
 }
 
@@ -24,6 +26,8 @@ export type AppOptions = {
   shutdownGraceMs?: number;
   /** How long a new agent socket may stay silent before hello (default LIMITS.helloTimeoutSeconds). */
   helloTimeoutMs?: number;
+  /** How often a connected device's revocation is re-checked (default 30 s). */
+  revocationCheckMs?: number;
 };
 
 /** Builds the collector. It never listens: server.ts does, tests use inject or listen(0). */
@@ -36,7 +40,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('database', options.database);
   app.decorate('gateway', new Gateway());
-  app.decorate('gatewayOptions', { helloTimeoutMs: options.helloTimeoutMs ?? LIMITS.helloTimeoutSeconds * 1000 });
+  app.decorate('metrics', new Metrics());
+  app.decorate('gatewayOptions', {
+    helloTimeoutMs: options.helloTimeoutMs ?? LIMITS.helloTimeoutSeconds * 1000,
+    revocationCheckMs: options.revocationCheckMs ?? 30_000,
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
@@ -67,5 +75,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(enrollmentRoutes);
   await app.register(gatewayRoutes);
+  await app.register(metricsRoutes);
   return app;
 }

@@ -228,3 +228,82 @@ async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 5000): Pro
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe.each(availableDrivers())('agent gateway edge cases (%s)', (driver) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startCollector(driver);
+  });
+  afterAll(async () => h?.close());
+
+  it('closes with 4000 on a binary frame', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.socket.send(Buffer.from(JSON.stringify({ type: 'heartbeat' })), { binary: true });
+    expect((await agent.closed).code).toBe(CloseCode.MalformedFrame);
+  });
+
+  it('closes cleanly even when the reason would exceed 123 bytes', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    // An invalid heartbeat whose error message is long and non-ASCII.
+    agent.sendRaw(JSON.stringify({ type: 'heartbeat', agentVersion: 'ü'.repeat(200), sources: {}, outboxDepth: 0, sentAt: new Date().toISOString() }));
+    const closed = await agent.closed;
+    expect(closed.code).toBe(CloseCode.InvalidMessage);
+    expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+    expect(h.app.gateway.size).toBeLessThanOrEqual(1);
+  });
+
+  it('answers a second hello of another version with 4005, not 4010', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION + 1 }));
+    expect((await agent.closed).code).toBe(CloseCode.DuplicateHello);
+  });
+
+  it('refuses a connected device with 4012 once it is revoked', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    expect((await agent.sendBatch([agent.event()])).type).toBe('ack');
+    await revokeDevice(h.database.db, agent.credential.deviceId);
+    await new Promise((r) => setTimeout(r, 150));
+    const before = await eventCount(h);
+    void agent.sendBatch([agent.event()]).catch(() => undefined);
+    expect((await agent.closed).code).toBe(CloseCode.DeviceRevoked);
+    expect(agent.inbox).toContainEqual(expect.objectContaining({ type: 'hello-rejected', reason: 'device-revoked' }));
+    expect(agent.inbox.filter((m) => m.type === 'ack')).toHaveLength(0);
+    expect(await eventCount(h)).toBe(before);
+  });
+
+  it('accepts an upper-case device id in hello and events alike', async () => {
+    const credential = await TestAgent.enroll(h.baseUrl, h.token);
+    const agent = await TestAgent.open(h.baseUrl, credential);
+    expect((await agent.hello({ deviceId: credential.deviceId.toUpperCase() })).type).toBe('hello-ok');
+    const reply = await agent.sendBatch([agent.event({ deviceId: credential.deviceId.toUpperCase() })]);
+    expect(reply.type).toBe('ack');
+    await agent.close();
+  });
+
+  it('keeps heartbeat health of sources this version does not know', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    agent.sendRaw(
+      JSON.stringify({ type: 'heartbeat', agentVersion: '0.2.0', sources: { clipboard: { state: 'ok' } }, outboxDepth: 0, sentAt: new Date().toISOString() }),
+    );
+    const row = await waitFor(async () => {
+      const [d] = await h.database.db.select().from(devices).where(eq(devices.id, agent.credential.deviceId));
+      return d?.agentVersion === '0.2.0' ? d : null;
+    });
+    expect(row.health).toEqual({ clipboard: { state: 'ok' } });
+    await agent.close();
+  });
+
+  it('counts what it stored and refused on /metrics, from loopback only', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    const batch = [agent.event(), agent.event()];
+    await agent.sendBatch(batch);
+    await agent.sendBatch(batch);
+    const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    expect(Number(/^haven_events_stored_total (\d+)/m.exec(text)![1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/^haven_events_duplicate_total (\d+)/m.exec(text)![1])).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^haven_agents_connected \d+/m);
+    const remote = await h.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' });
+    expect(remote.statusCode).toBe(404);
+    await agent.close();
+  });
+});

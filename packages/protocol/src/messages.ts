@@ -5,7 +5,8 @@ import { LIMITS, PROTOCOL_VERSION } from './limits';
 import { isUuidV7 } from './uuid';
 
 const text = (max: number) => z.string().max(max);
-const uuid = z.uuid();
+/** Any RFC 9562 UUID, read in lower case so that ids compare as strings. */
+const uuid = z.uuid().transform((s) => s.toLowerCase());
 const uuidV7 = z.string().refine(isUuidV7, { message: 'must be a lower-case UUIDv7' });
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -80,7 +81,10 @@ export type SourceHealth = z.infer<typeof SourceHealthSchema>;
 export const HeartbeatSchema = z.object({
   type: z.literal('heartbeat'),
   agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
-  sources: z.partialRecord(SourceSchema, SourceHealthSchema),
+  /** Keyed by source name; names this version does not know are kept, for newer agents. */
+  sources: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), SourceHealthSchema)
+    .refine((r) => Object.keys(r).length <= 16, { message: 'at most 16 sources' }),
   outboxDepth: z.int().min(0),
   droppedEvents: z.int().min(0).default(0),
   sentAt: isoTime,

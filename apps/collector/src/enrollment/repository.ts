@@ -89,7 +89,10 @@ export async function enrollDevice(db: HavenDatabase, request: EnrollRequest, no
   });
 }
 
-/** Revokes a device and all its credentials; its live connection is closed by the gateway. */
+/**
+ * Revokes a device and all its credentials. A live connection of the device is refused with
+ * 4012 at its next frame after the gateway's periodic re-check (at most 30 seconds).
+ */
 export async function revokeDevice(db: HavenDatabase, deviceId: string, now = new Date()): Promise<boolean> {
   return db.transaction(async (tx) => {
     const rows = await tx

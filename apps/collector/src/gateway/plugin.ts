@@ -40,13 +40,6 @@ export class Gateway {
     if (id && this.byDevice.get(id) === session) this.byDevice.delete(id);
   }
 
-  /** Disconnects a device at once, e.g. after it was revoked in this process. */
-  disconnect(deviceId: string, code: number, reason: string): boolean {
-    const session = this.byDevice.get(deviceId);
-    session?.close(code, reason);
-    return !!session;
-  }
-
   /**
    * Stops taking frames, lets every session finish the frames it already took (so their
    * batches are committed and acked), then closes each with 1001.
@@ -96,11 +89,13 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
     }
     const session = new AgentSession(socket, {
       database: app.database,
+      metrics: app.metrics,
       log,
       onAuthenticated: (s) => gateway.authenticated(s),
       onClosed: (s) => gateway.removed(s),
       isClosing: () => gateway.isClosing(),
       helloTimeoutMs: app.gatewayOptions.helloTimeoutMs,
+      revocationCheckMs: app.gatewayOptions.revocationCheckMs,
     });
     gateway.add(session);
   });

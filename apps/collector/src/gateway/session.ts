@@ -16,6 +16,7 @@ import type { FastifyBaseLogger as Logger } from 'fastify';
 import WebSocket from 'ws';
 import { recordHeartbeat, recordHello } from '../fleet/repository';
 import { authenticateDevice, deviceIsActive, storeEvents } from '../ingest/repository';
+import type { Metrics } from '../metrics/routes';
 
 /**
  * One agent connection.
@@ -33,6 +34,7 @@ type State = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 
 export type SessionHost = {
   database: Database;
+  metrics: Metrics;
   log: Logger;
   /** Called once authenticated; the host closes any older session of the same device. */
   onAuthenticated(session: AgentSession): void;
@@ -40,13 +42,20 @@ export type SessionHost = {
   /** True once the collector is shutting down: frames are no longer taken. */
   isClosing(): boolean;
   helloTimeoutMs: number;
+  /** A revoked device is refused at its first frame this long after the last check. */
+  revocationCheckMs: number;
 };
 
 /** Frames queued before the socket is paused (backpressure on a fast agent). */
 const MAX_QUEUED_FRAMES = 8;
-/** A revoked device is disconnected at the latest this long after revocation. */
-const REVOCATION_CHECK_MS = 30_000;
 const RETRY_AFTER_MS = 5_000;
+
+/** RFC 6455 limits a close reason to 123 bytes of UTF-8; ws throws on a longer one. */
+export function closeReason(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out, 'utf8') > 123) out = out.slice(0, -1);
+  return out;
+}
 
 export class AgentSession {
   private state: State = 'awaiting-hello';
@@ -57,6 +66,7 @@ export class AgentSession {
   private lastActiveCheck = 0;
   private log: Logger;
   device: { id: string; schoolId: string } | undefined;
+  private credentialId: string | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -88,7 +98,11 @@ export class AgentSession {
     this.state = 'closed';
     clearTimeout(this.helloTimer);
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
-      this.socket.close(code, reason);
+      try {
+        this.socket.close(code, closeReason(reason));
+      } catch {
+        this.socket.terminate();
+      }
     }
     this.host.onClosed(this);
   }
@@ -128,10 +142,11 @@ export class AgentSession {
   }
 
   private async handle(data: Buffer | Buffer[], isBinary: boolean): Promise<void> {
-    const parsed = parseAgentMessage(isBinary ? data : Array.isArray(data) ? Buffer.concat(data) : data);
+    if (isBinary) return this.close(CloseCode.MalformedFrame, 'frames must be JSON text');
+    const parsed = parseAgentMessage(Array.isArray(data) ? Buffer.concat(data) : data);
     if (!parsed.ok) {
       const f = parsed.failure;
-      this.log.info({ deviceId: this.device?.id, kind: f.kind, type: 'type' in f ? f.type : undefined }, 'Agent frame refused.');
+      this.log.info({ deviceId: this.device?.id, kind: f.kind }, 'Agent frame refused.');
       switch (f.kind) {
         case 'too-big':
           return this.close(CloseCode.MessageTooBig, f.message);
@@ -140,16 +155,18 @@ export class AgentSession {
         case 'unknown-type':
           return this.close(CloseCode.UnknownType, f.message);
         case 'unsupported-protocol':
+          if (this.state !== 'awaiting-hello') return this.close(CloseCode.DuplicateHello, 'hello already received');
           return this.reject('unsupported-protocol', f.message);
         case 'invalid':
           if (f.type === 'events' && this.state === 'ready') {
             // Not fatal: the rest of the agent's outbox is still good.
+            this.host.metrics.batchesRejected++;
             this.send({ type: 'error', code: 'invalid-batch', message: f.message, batchId: f.batchId, index: f.index });
             return;
           }
           if (f.type === 'hello' && this.state !== 'awaiting-hello') return this.close(CloseCode.DuplicateHello, 'hello already received');
           if (this.state !== 'ready' && f.type !== 'hello') return this.close(CloseCode.HelloRequired, 'hello required first');
-          return this.close(CloseCode.InvalidMessage, f.message.slice(0, 120));
+          return this.close(CloseCode.InvalidMessage, f.message);
       }
     }
     const message = parsed.message;
@@ -160,6 +177,7 @@ export class AgentSession {
   }
 
   private reject(reason: HelloRejectionReason, message: string): void {
+    this.host.metrics.sessionsRefused++;
     this.send({ type: 'hello-rejected', reason, message, supportedProtocols: [PROTOCOL_VERSION] });
     this.close(REJECTION_CLOSE_CODE[reason], reason);
   }
@@ -182,6 +200,7 @@ export class AgentSession {
     }
     if (this.host.isClosing()) return this.close(CloseCode.GoingAway, 'collector shutting down');
     this.device = outcome.device;
+    this.credentialId = outcome.credentialId;
     this.log = this.host.log.child({ deviceId: outcome.device.id });
     this.state = 'ready';
     this.lastActiveCheck = Date.now();
@@ -205,19 +224,22 @@ export class AgentSession {
     const device = this.device!;
     const foreign = batch.events.findIndex((e) => e.deviceId !== device.id);
     if (foreign >= 0) {
+      this.host.metrics.batchesRejected++;
       this.send({ type: 'error', code: 'device-mismatch', message: 'events must carry the authenticated device id', batchId: batch.batchId, index: foreign });
       return;
     }
     const db = this.host.database.db;
     try {
-      if (Date.now() - this.lastActiveCheck > REVOCATION_CHECK_MS) {
-        if (!(await deviceIsActive(db, device.id))) return this.reject('device-revoked', 'this device has been revoked');
-        this.lastActiveCheck = Date.now();
-      }
+      if (!(await this.stillActive())) return;
       const result = await storeEvents(db, device, batch.events);
+      const m = this.host.metrics;
+      m.batchesAcked++;
+      m.eventsStored += result.stored;
+      m.eventsDuplicate += result.duplicates;
       this.send({ type: 'ack', batchId: batch.batchId, ids: batch.events.map((e) => e.id), duplicates: result.duplicates });
       this.log.debug({ stored: result.stored, duplicates: result.duplicates }, 'Batch stored.');
     } catch (err) {
+      this.host.metrics.batchesUnavailable++;
       this.log.warn({ err, count: batch.events.length }, 'Batch not stored: the database is unavailable; the agent will resend.');
       this.send({
         type: 'error',
@@ -229,8 +251,23 @@ export class AgentSession {
     }
   }
 
+  /**
+   * Re-checks revocation at most every revocationCheckMs, on any frame: a revoked device or
+   * credential is refused with 4012 and its connection closed. Throws if the database fails.
+   */
+  private async stillActive(): Promise<boolean> {
+    if (Date.now() - this.lastActiveCheck < this.host.revocationCheckMs) return true;
+    if (!(await deviceIsActive(this.host.database.db, this.device!.id, this.credentialId!))) {
+      this.reject('device-revoked', 'this device has been revoked');
+      return false;
+    }
+    this.lastActiveCheck = Date.now();
+    return true;
+  }
+
   private async onHeartbeat(beat: Heartbeat): Promise<void> {
     try {
+      if (!(await this.stillActive())) return;
       await recordHeartbeat(this.host.database.db, this.device!.id, beat);
     } catch (err) {
       this.log.warn({ err }, 'Could not record a heartbeat.');

@@ -1,38 +1,41 @@
-import { deviceCredentials, devices, events, secretMatches, type HavenDatabase } from '@haven/db';
+import { deviceCredentials, devices, secretMatches, type HavenDatabase } from '@haven/db';
 import type { AgentEvent } from '@haven/protocol';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 
 export type StoreResult = { stored: number; duplicates: number };
 
 /**
  * Stores a validated batch with one INSERT … ON CONFLICT (id) DO NOTHING. One statement is
  * one transaction: when this resolves every row is committed, when it rejects none is.
+ *
+ * The batch travels as a single JSON parameter that PostgreSQL unpacks with
+ * jsonb_to_recordset: binding twelve parameters per row cost the collector more CPU than
+ * PostgreSQL spent storing them (see apps/collector/README.md, "Where the time goes").
  */
 export async function storeEvents(
   db: HavenDatabase,
   device: { id: string; schoolId: string },
   batch: readonly AgentEvent[],
 ): Promise<StoreResult> {
-  const rows = batch.map((e) => ({
-    id: e.id,
-    deviceId: device.id,
-    schoolId: device.schoolId,
-    occurredAt: new Date(e.occurredAt),
-    source: e.source,
-    category: e.category,
-    severity: e.severity,
-    ruleIds: e.ruleIds,
-    evidence: e.evidence,
-    app: e.app,
-    windowTitle: e.windowTitle,
-    osUser: e.osUser,
-  }));
-  const inserted = await db.insert(events).values(rows).onConflictDoNothing({ target: events.id }).returning({ id: events.id });
-  return { stored: inserted.length, duplicates: batch.length - inserted.length };
+  const result = await db.execute(sql`
+    with inserted as (
+      insert into events (id, device_id, school_id, occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user)
+      select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e.source, e.category, e.severity,
+             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, e.app, e."windowTitle", e."osUser"
+      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as e(
+        id uuid, "occurredAt" timestamptz, source text, category text, severity smallint,
+        "ruleIds" jsonb, evidence jsonb, app text, "windowTitle" text, "osUser" text)
+      on conflict (id) do nothing
+      returning 1
+    )
+    select count(*)::int as stored from inserted`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ stored: number }>;
+  const stored = Number(rows[0]?.stored ?? 0);
+  return { stored, duplicates: batch.length - stored };
 }
 
 export type AuthOutcome =
-  | { ok: true; device: { id: string; schoolId: string } }
+  | { ok: true; device: { id: string; schoolId: string }; credentialId: string }
   | { ok: false; reason: 'bad-credential' | 'device-revoked' };
 
 /** Checks a device id and secret against the stored hashes. */
@@ -40,6 +43,7 @@ export async function authenticateDevice(db: HavenDatabase, deviceId: string, se
   const rows = await db
     .select({
       schoolId: devices.schoolId,
+      credentialId: deviceCredentials.id,
       deviceRevokedAt: devices.revokedAt,
       secretHash: deviceCredentials.secretHash,
       credentialRevokedAt: deviceCredentials.revokedAt,
@@ -50,11 +54,15 @@ export async function authenticateDevice(db: HavenDatabase, deviceId: string, se
   const match = rows.find((r) => secretMatches(secret, r.secretHash));
   if (!match) return { ok: false, reason: 'bad-credential' };
   if (match.deviceRevokedAt || match.credentialRevokedAt) return { ok: false, reason: 'device-revoked' };
-  return { ok: true, device: { id: deviceId, schoolId: match.schoolId } };
+  return { ok: true, device: { id: deviceId, schoolId: match.schoolId }, credentialId: match.credentialId };
 }
 
-/** True while the device may still send (not revoked). */
-export async function deviceIsActive(db: HavenDatabase, deviceId: string): Promise<boolean> {
-  const [row] = await db.select({ revokedAt: devices.revokedAt }).from(devices).where(eq(devices.id, deviceId));
-  return !!row && row.revokedAt === null;
+/** True while neither the device nor the credential it authenticated with is revoked. */
+export async function deviceIsActive(db: HavenDatabase, deviceId: string, credentialId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ deviceRevokedAt: devices.revokedAt, credentialRevokedAt: deviceCredentials.revokedAt })
+    .from(devices)
+    .innerJoin(deviceCredentials, eq(deviceCredentials.deviceId, devices.id))
+    .where(and(eq(devices.id, deviceId), eq(deviceCredentials.id, credentialId)));
+  return !!row && row.deviceRevokedAt === null && row.credentialRevokedAt === null;
 }

@@ -16,12 +16,18 @@ export type Closed = { code: number; reason: string };
 export class TestAgent {
   readonly inbox: CollectorMessage[] = [];
   readonly closed: Promise<Closed>;
-  private waiters: Array<{ match: (m: CollectorMessage) => boolean; resolve: (m: CollectorMessage) => void }> = [];
+  private waiters: Array<{ match: (m: CollectorMessage) => boolean; resolve: (m: CollectorMessage) => void; fail: (e: Error) => void }> = [];
   private constructor(
     readonly socket: WebSocket,
     readonly credential: EnrollResponse,
   ) {
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => {
+        // Nothing more will arrive: fail whoever still waits.
+        for (const w of this.waiters.splice(0)) w.fail(new Error(`socket closed (${code}) before the awaited message`));
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
     socket.on('error', () => undefined);
     socket.on('message', (data) => {
       const parsed = parseCollectorMessage(data as Buffer);
@@ -95,6 +101,10 @@ export class TestAgent {
         resolve: (m) => {
           clearTimeout(timer);
           resolve(m);
+        },
+        fail: (e) => {
+          clearTimeout(timer);
+          reject(e);
         },
       });
     });

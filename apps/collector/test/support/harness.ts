@@ -27,7 +27,7 @@ export async function startCollector(driver: Driver, options: { shutdownGraceMs?
       done();
     },
   });
-  const app = await buildApp({ database, logger: createLogger('debug', sink), shutdownGraceMs: options.shutdownGraceMs ?? 5000, helloTimeoutMs: 1500 });
+  const app = await buildApp({ database, logger: createLogger('debug', sink), shutdownGraceMs: options.shutdownGraceMs ?? 5000, helloTimeoutMs: 1500, revocationCheckMs: 100 });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const school = await createSchool(database.db, 'Test Academy');
   const { token } = await createEnrollmentToken(database.db, { schoolId: school.id });

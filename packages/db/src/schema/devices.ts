@@ -2,9 +2,7 @@ import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-o
 import { enrollmentTokens, schools } from './schools';
 
 /** Health of each capture source as last reported in a heartbeat. */
-export type DeviceHealth = Partial<
-  Record<'title' | 'keys' | 'screen', { state: string; detail?: string; lastCaptureAt?: string | null }>
->;
+export type DeviceHealth = Record<string, { state: string; detail?: string; lastCaptureAt?: string | null }>;
 
 export const devices = pgTable(
   'devices',

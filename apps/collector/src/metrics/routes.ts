@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Counters for the operator: no content, no identities, only how much and how well. */
+export class Metrics {
+  eventsStored = 0;
+  eventsDuplicate = 0;
+  batchesAcked = 0;
+  batchesRejected = 0;
+  batchesUnavailable = 0;
+  sessionsRefused = 0;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * `GET /metrics` in Prometheus text format, answered only on loopback (a local scraper or the
+ * technician on the server). With `?gc=1`, and only when Node was started with --expose-gc
+ * (the benchmark does this; production does not), it collects garbage first so that memory
+ * figures are comparable between two readings.
+ */
+export async function metricsRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Querystring: { gc?: string } }>('/metrics', async (request, reply) => {
+    if (!LOOPBACK.has(request.ip)) {
+      return reply.code(404).send({ error: 'HAVEN_ERR_NOT_FOUND', message: 'No such route', statusCode: 404 });
+    }
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (request.query.gc === '1' && gc) {
+      gc();
+      gc();
+    }
+    const m = app.metrics;
+    const mem = process.memoryUsage();
+    const lines = [
+      ['haven_agent_sockets', 'gauge', 'Open agent WebSocket connections', app.gateway.size],
+      ['haven_agents_connected', 'gauge', 'Authenticated agent connections', app.gateway.connectedDevices],
+      ['haven_events_stored_total', 'counter', 'Events stored', m.eventsStored],
+      ['haven_events_duplicate_total', 'counter', 'Events received again and acknowledged without storing', m.eventsDuplicate],
+      ['haven_batches_acked_total', 'counter', 'Event batches acknowledged', m.batchesAcked],
+      ['haven_batches_rejected_total', 'counter', 'Event batches refused as invalid', m.batchesRejected],
+      ['haven_batches_unavailable_total', 'counter', 'Event batches not stored because the database was unavailable', m.batchesUnavailable],
+      ['haven_sessions_refused_total', 'counter', 'Agent sessions refused for a bad credential, revocation or protocol version', m.sessionsRefused],
+      ['process_heap_used_bytes', 'gauge', 'V8 heap in use', mem.heapUsed],
+      ['process_external_bytes', 'gauge', 'Memory outside the V8 heap (buffers)', mem.external],
+      ['process_resident_memory_bytes', 'gauge', 'Resident set size', mem.rss],
+    ] as const;
+    const body = lines.map(([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`).join('\n');
+    return reply.type('text/plain; version=0.0.4').send(body + '\n');
+  });
+}

@@ -10,6 +10,7 @@ import { createLogger } from './logger';
 import { Metrics, metricsRoutes } from './metrics/routes';
 
 declare module 'fastify' {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- declaration merging needs an interface
   interface FastifyInstance {
     database: Database;
     gateway: Gateway;

@@ -32,7 +32,7 @@ describe.each(availableDrivers())('graceful shutdown (%s)', (driver) => {
     // Every ack that reached an agent names events that are in the database.
     const acked = new Set<string>();
     for (const agent of agents) for (const m of agent.inbox) if (m.type === 'ack') m.ids.forEach((id) => acked.add(id));
-    const settled = await Promise.allSettled(acks.map((p) => Promise.race([p, new Promise((_, rej) => setTimeout(rej, 50))])));
+    const settled = await Promise.allSettled(acks.map((p) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(rej, 50))])));
     for (const s of settled) if (s.status === 'fulfilled' && s.value.type === 'ack') s.value.ids.forEach((id) => acked.add(id));
     expect(acked.size).toBeGreaterThan(0);
     const [row] = await h.database.db.select({ n: count() }).from(events).where(inArray(events.id, [...acked]));

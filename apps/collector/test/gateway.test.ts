@@ -2,7 +2,7 @@ import { count, eq, inArray } from 'drizzle-orm';
 import { devices, events } from '@haven/db';
 import { availableDrivers } from '@haven/db/testing';
 import { CloseCode, LIMITS, PROTOCOL_VERSION, uuidv7, type AgentEvent } from '@haven/protocol';
-import { revokeDevice } from '../src/enrollment/repository';
+import { createEnrollmentToken, revokeDevice } from '../src/enrollment/repository';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 import { startCollector, type Harness } from './support/harness';
 
@@ -135,6 +135,20 @@ describe.each(availableDrivers())('agent gateway (%s)', (driver) => {
     const agent = await TestAgent.open(h.baseUrl, credential);
     expect(await agent.hello()).toMatchObject({ type: 'hello-rejected', reason: 'device-revoked' });
     expect((await agent.closed).code).toBe(CloseCode.DeviceRevoked);
+    await witnessStillWorks();
+  });
+
+  it('refuses enrollment with an expired token (401) and enrolls nothing', async () => {
+    const { token } = await createEnrollmentToken(h.database.db, { schoolId: h.schoolId, expiresAt: new Date(Date.now() - 60_000) });
+    const before = (await h.database.db.select({ n: count() }).from(devices))[0]!.n;
+    const res = await fetch(`${h.baseUrl}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, hostname: 'late', os: { platform: 'linux', release: '' }, agentVersion: '0.1.0' }),
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'HAVEN_ERR_ENROLL_TOKEN_EXPIRED' });
+    expect((await h.database.db.select({ n: count() }).from(devices))[0]!.n).toBe(before);
     await witnessStillWorks();
   });
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-import { openDatabase, schools } from '@haven/db';
+import { devices, enrollmentTokens, openDatabase, schools } from '@haven/db';
+import { asc, desc } from 'drizzle-orm';
 import { parseArgs } from 'node:util';
 import { createEnrollmentToken, revokeDevice, revokeEnrollmentToken } from './enrollment/repository';
 import { readEnv } from './env';
+import { safeError } from './logger';
 
 const USAGE = `Usage:
   haven-collector token create [--school ID] [--days N] [--max-uses N] [--label TEXT]
+  haven-collector token list
   haven-collector token revoke TOKEN_ID
+  haven-collector device list
   haven-collector device revoke DEVICE_ID
   haven-collector school list
 
@@ -57,6 +61,24 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Token ${token.id}, valid until ${token.expiresAt.toISOString()} (shown only now):\n${token.token}\n`);
       return 0;
     }
+    if (noun === 'token' && verb === 'list') {
+      const rows = await db.select().from(enrollmentTokens).orderBy(desc(enrollmentTokens.createdAt));
+      const now = Date.now();
+      for (const t of rows) {
+        const state = t.revokedAt ? 'revoked' : t.expiresAt.getTime() <= now ? 'expired' : t.maxUses !== null && t.useCount >= t.maxUses ? 'used up' : 'active';
+        const uses = `${t.useCount}${t.maxUses === null ? '' : `/${t.maxUses}`} uses`;
+        process.stdout.write(`${t.id}  ${state.padEnd(7)}  expires ${t.expiresAt.toISOString().slice(0, 16)}Z  ${uses}  ${t.label}\n`);
+      }
+      return 0;
+    }
+    if (noun === 'device' && verb === 'list') {
+      const rows = await db.select().from(devices).orderBy(asc(devices.hostname));
+      for (const d of rows) {
+        const seen = d.lastSeenAt ? `last seen ${d.lastSeenAt.toISOString().slice(0, 16)}Z` : 'never connected';
+        process.stdout.write(`${d.id}  ${(d.revokedAt ? 'revoked' : 'active').padEnd(7)}  ${d.hostname}  ${d.osPlatform}  agent ${d.agentVersion}  ${seen}  outbox ${d.outboxDepth}\n`);
+      }
+      return 0;
+    }
     if (noun === 'token' && verb === 'revoke' && id) {
       const done = await revokeEnrollmentToken(db, id);
       process.stdout.write(done ? 'Token revoked.\n' : 'No such active token.\n');
@@ -64,7 +86,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (noun === 'device' && verb === 'revoke' && id) {
       const done = await revokeDevice(db, id);
-      process.stdout.write(done ? 'Device revoked; it will be disconnected within 30 seconds.\n' : 'No such active device.\n');
+      process.stdout.write(
+        done
+          ? 'Device revoked. A connected agent is refused at its first message after the next 30-second re-check (agents send a heartbeat every minute).\n'
+          : 'No such active device.\n',
+      );
       return done ? 0 : 1;
     }
     process.stderr.write(USAGE + '\n');
@@ -77,7 +103,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`haven-collector: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Described like a log line: a failed query's message would carry its parameters.
+    process.stderr.write(`haven-collector: ${String(safeError(err).message ?? 'failed')}\n`);
     process.exit(1);
   },
 );

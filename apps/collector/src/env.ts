@@ -2,17 +2,28 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** The only module of the collector that reads process.env; validated once at start. */
+/** An empty variable counts as unset (systemd env files and shells often leave `PORT=`). */
+const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
 const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PORT: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(65535).default(8080)),
   /** postgres://… for a PostgreSQL server; unset for the embedded database in HAVEN_DATA_DIR. */
-  DATABASE_URL: z.string().optional(),
-  HAVEN_DATA_DIR: z.string().default('data'),
+  DATABASE_URL: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//i, 'must start with postgres:// or postgresql:// (unset it for the embedded database)')
+      .optional(),
+  ),
+  HAVEN_DATA_DIR: z.preprocess(blankAsUnset, z.string().default('data')),
   /** The address agents and staff use, when it differs from http://HOST:PORT (e.g. behind a proxy). */
   HAVEN_PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds allowed for in-flight batches to finish on shutdown. */
-  HAVEN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  HAVEN_SHUTDOWN_GRACE_SECONDS: z.preprocess(blankAsUnset, z.coerce.number().int().min(0).max(300).default(10)),
+  /** Set by systemd for a service: the first enrollment token then goes to a file, not the journal. */
+  INVOCATION_ID: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { databaseLocation: string };
@@ -24,8 +35,6 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new Error(`Invalid environment: ${issue?.path.join('.')}: ${issue?.message}`);
   }
   const env = parsed.data;
-  const databaseLocation = env.DATABASE_URL && env.DATABASE_URL.length > 0
-    ? env.DATABASE_URL
-    : path.resolve(env.HAVEN_DATA_DIR, 'pglite');
+  const databaseLocation = env.DATABASE_URL ?? path.resolve(env.HAVEN_DATA_DIR, 'pglite');
   return { ...env, databaseLocation };
 }

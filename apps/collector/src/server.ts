@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { openDatabase } from '@haven/db';
 import { buildApp } from './app';
 import { bootstrap } from './bootstrap';
@@ -17,14 +19,22 @@ async function main(): Promise<void> {
   const url = env.HAVEN_PUBLIC_URL ?? address;
 
   // The banner is for the person at the terminal, so it is plain text rather than a log line;
-  // the token is shown here once and is never logged.
+  // the token is shown here once and is never logged. Under systemd stdout is the journal,
+  // which keeps it, so there the token goes to a file only the service user can read.
+  let firstToken: string | null = null;
+  if (first && env.INVOCATION_ID) {
+    const file = path.resolve(env.HAVEN_DATA_DIR, 'first-enrolment-token');
+    writeFileSync(file, first.token + '\n', { mode: 0o600 });
+    firstToken = `First enrolment token written to ${file} (readable by this service's user only; delete it once used).`;
+  } else if (first) {
+    firstToken = `First enrolment token (valid until ${first.expiresAt.toISOString().slice(0, 10)}; shown only now):\n  ${first.token}`;
+  }
   const lines = [
     '',
     `Haven collector listening on ${url}`,
     `Database: ${database.driver === 'pglite' ? `embedded (${env.databaseLocation})` : 'PostgreSQL server'}`,
-    first
-      ? `First enrollment token (valid until ${first.expiresAt.toISOString().slice(0, 10)}; shown only now):\n  ${first.token}`
-      : 'Enrollment tokens: make a new one with `npx haven-collector token create` (stop the collector first when using the embedded database).',
+    firstToken ??
+      'Enrolment tokens: make a new one with `npx haven-collector token create` (stop the collector first when using the embedded database).',
     `Agents connect to ${url.replace(/^http/, 'ws')}/agent`,
     '',
   ];

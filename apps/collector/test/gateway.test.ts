@@ -318,6 +318,8 @@ describe.each(availableDrivers())('agent gateway edge cases (%s)', (driver) => {
     expect(text).toMatch(/^haven_agents_connected \d+/m);
     const remote = await h.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' });
     expect(remote.statusCode).toBe(404);
+    const proxied = await fetch(`${h.baseUrl}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(proxied.status).toBe(404);
     await agent.close();
   });
 });

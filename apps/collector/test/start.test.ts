@@ -1,14 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const serverJs = path.resolve(__dirname, '..', 'dist', 'server.js');
+const cliJs = path.resolve(__dirname, '..', 'dist', 'cli.js');
+
+function cli(dataDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, HAVEN_DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  const r = spawnSync(process.execPath, [cliJs, ...args], { env, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** Runs the built server the way `npm start` does, with no PostgreSQL configured. */
-function startServer(dataDir: string): { child: ChildProcess; output: () => string; url: Promise<string> } {
-  const env: NodeJS.ProcessEnv = { ...process.env, HAVEN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+function startServer(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; url: Promise<string> } {
+  const env: NodeJS.ProcessEnv = { ...process.env, HAVEN_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extraEnv };
   delete env.DATABASE_URL;
+  if (!('INVOCATION_ID' in extraEnv)) delete env.INVOCATION_ID;
   const child = spawn(process.execPath, [serverJs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = new Promise<string>((resolve, reject) => {
@@ -46,7 +55,7 @@ describe('the built collector on the embedded database', () => {
     const res = await fetch(`${url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', database: 'up', driver: 'pglite' });
-    expect(server.output()).toMatch(/First enrollment token .*\n\s+hvn_enr_[A-Za-z0-9_-]{32}/);
+    expect(server.output()).toMatch(/First enrolment token .*\n\s+hvn_enr_[A-Za-z0-9_-]{32}/);
     expect(readdirSync(path.join(dataDir, 'pglite')).length).toBeGreaterThan(0);
 
     // The token it printed enrolls a device.
@@ -57,7 +66,26 @@ describe('the built collector on the embedded database', () => {
       body: JSON.stringify({ token, hostname: 'lab-01', os: { platform: 'linux', release: '6.1' }, agentVersion: '0.1.0' }),
     });
     expect(enroll.status).toBe(201);
+
+    // The CLI refuses to open the embedded database while the server holds it.
+    const busy = cli(dataDir, 'token', 'list');
+    expect(busy.status).toBe(1);
+    expect(busy.stderr).toMatch(/in use by process \d+/);
     expect(await stop(server.child)).toBe(0);
+  });
+
+  it('lets the technician list and make tokens and list devices once the server is stopped', () => {
+    const tokens = cli(dataDir, 'token', 'list');
+    expect(tokens.status).toBe(0);
+    expect(tokens.stdout).toMatch(/active\s+expires .* 1 uses\s+first token/);
+    expect(tokens.stdout).not.toContain('hvn_enr_');
+    const devicesOut = cli(dataDir, 'device', 'list');
+    expect(devicesOut.stdout).toMatch(/active\s+lab-01\s+linux/);
+    const made = cli(dataDir, 'token', 'create', '--days', '7', '--max-uses', '30', '--label', 'Year 7 laptops');
+    expect(made.status).toBe(0);
+    expect(made.stdout).toMatch(/hvn_enr_[A-Za-z0-9_-]{32}/);
+    expect(cli(dataDir, 'token', 'list').stdout).toMatch(/0\/30 uses\s+Year 7 laptops/);
+    expect(cli(dataDir, 'token', 'create', '--days', 'soon').status).toBe(2);
   });
 
   it('keeps its data across a restart and does not print a second first token', async () => {
@@ -67,5 +95,21 @@ describe('the built collector on the embedded database', () => {
     expect(server.output()).not.toContain('hvn_enr_');
     expect(server.output()).toContain('token create');
     expect(await stop(server.child)).toBe(0);
+  });
+
+  it('under systemd writes the first token to a private file instead of the journal', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-systemd-'));
+    try {
+      const server = startServer(dir, { INVOCATION_ID: 'a1b2c3' });
+      await server.url;
+      const file = path.join(dir, 'first-enrolment-token');
+      expect(server.output()).not.toContain('hvn_enr_');
+      expect(server.output()).toContain(file);
+      expect(readFileSync(file, 'utf8')).toMatch(/^hvn_enr_[A-Za-z0-9_-]{32}\n$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(await stop(server.child)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -57,3 +57,31 @@ describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
     await expect(openDatabase('postgres://postgres@127.0.0.1:1/none')).rejects.toThrow(/ECONNREFUSED|connect/i);
   });
 });
+
+describe('the embedded database directory', () => {
+  it('can be opened by one holder at a time, and again after close', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-lock-'));
+    try {
+      const first = await openDatabase(dir);
+      await expect(openDatabase(dir)).rejects.toThrow(/in use by process \d+/);
+      await first.ping();
+      await first.close();
+      const again = await openDatabase(dir);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock left by a process that has died', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-lock-'));
+    try {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(path.join(dir, 'haven.lock'), '2147483646');
+      const database = await openDatabase(dir);
+      await database.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

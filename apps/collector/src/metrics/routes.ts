@@ -13,14 +13,17 @@ export class Metrics {
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
- * `GET /metrics` in Prometheus text format, answered only on loopback (a local scraper or the
- * technician on the server). With `?gc=1`, and only when Node was started with --expose-gc
+ * `GET /metrics` in Prometheus text format, answered only to a direct loopback connection (a
+ * local scraper or the technician on the server), never to a request through a proxy. With `?gc=1`, and only when Node was started with --expose-gc
  * (the benchmark does this; production does not), it collects garbage first so that memory
  * figures are comparable between two readings.
  */
 export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { gc?: string } }>('/metrics', async (request, reply) => {
-    if (!LOOPBACK.has(request.ip)) {
+    // Behind a reverse proxy every request arrives from loopback: one that carries forwarding
+    // headers came from outside, whatever its socket says.
+    const forwarded = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
+    if (forwarded || !LOOPBACK.has(request.socket.remoteAddress ?? '')) {
       return reply.code(404).send({ error: 'HAVEN_ERR_NOT_FOUND', message: 'No such route', statusCode: 404 });
     }
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -25,11 +25,18 @@ export type ParseResult<T> = { ok: true; message: T } | { ok: false; failure: Pa
 
 type RawData = string | Buffer | ArrayBuffer | Buffer[];
 
-function toText(data: RawData): string | null {
-  if (typeof data === 'string') return data;
-  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-  if (buf.length > LIMITS.maxFrameBytes) return null;
-  return buf.toString('utf8');
+/** The frame as JSON, or why not: over the frame limit, or not JSON at all. */
+function readJson(data: RawData): { ok: true; value: unknown } | { ok: false; failure: ParseFailure } {
+  const buf = typeof data === 'string' ? null : Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const bytes = buf ? buf.length : Buffer.byteLength(data as string, 'utf8');
+  if (bytes > LIMITS.maxFrameBytes) {
+    return { ok: false, failure: { kind: 'too-big', message: `frame exceeds ${LIMITS.maxFrameBytes} bytes` } };
+  }
+  try {
+    return { ok: true, value: JSON.parse(buf ? buf.toString('utf8') : (data as string)) };
+  } catch {
+    return { ok: false, failure: { kind: 'malformed', message: 'frame is not valid JSON' } };
+  }
 }
 
 function describe(error: z.ZodError): { message: string; path: PropertyKey[] } {
@@ -43,16 +50,9 @@ const agentSchemas = { hello: HelloSchema, events: EventsSchema, heartbeat: Hear
 
 /** Reads one frame from an agent. Never throws. */
 export function parseAgentMessage(data: RawData): ParseResult<AgentMessage> {
-  const text = toText(data);
-  if (text === null || Buffer.byteLength(text, 'utf8') > LIMITS.maxFrameBytes) {
-    return { ok: false, failure: { kind: 'too-big', message: `frame exceeds ${LIMITS.maxFrameBytes} bytes` } };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, failure: { kind: 'malformed', message: 'frame is not valid JSON' } };
-  }
+  const json = readJson(data);
+  if (!json.ok) return json;
+  const value = json.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, failure: { kind: 'malformed', message: 'frame is not a JSON object' } };
   }
@@ -93,16 +93,9 @@ export function parseAgentMessage(data: RawData): ParseResult<AgentMessage> {
 
 /** Reads one frame from the collector. Never throws. */
 export function parseCollectorMessage(data: RawData): ParseResult<CollectorMessage> {
-  const text = toText(data);
-  if (text === null) {
-    return { ok: false, failure: { kind: 'too-big', message: `frame exceeds ${LIMITS.maxFrameBytes} bytes` } };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, failure: { kind: 'malformed', message: 'frame is not valid JSON' } };
-  }
+  const json = readJson(data);
+  if (!json.ok) return json;
+  const value = json.value;
   const parsed = CollectorMessageSchema.safeParse(value);
   if (parsed.success) return { ok: true, message: parsed.data };
   const type = typeof (value as { type?: unknown })?.type === 'string' ? String((value as { type: string }).type) : '';

@@ -129,6 +129,13 @@ describe('parseCollectorMessage', () => {
     expect(bad.ok).toBe(false);
   });
 
+  it('refuses an oversized frame in either direction, string or buffer', () => {
+    const big = JSON.stringify({ type: 'ack', pad: 'é'.repeat(LIMITS.maxFrameBytes / 2 + 1) });
+    expect(parseCollectorMessage(big)).toMatchObject({ ok: false, failure: { kind: 'too-big' } });
+    expect(parseAgentMessage(big)).toMatchObject({ ok: false, failure: { kind: 'too-big' } });
+    expect(parseAgentMessage([Buffer.from('{"type":'), Buffer.from('"heartbeat"}')])).toMatchObject({ ok: false, failure: { kind: 'invalid' } });
+  });
+
   it('keeps close codes distinct', () => {
     const values = Object.values(CloseCode);
     expect(new Set(values).size).toBe(values.length);

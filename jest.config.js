@@ -12,6 +12,7 @@ const moduleNameMapper = {
   '^@haven/protocol$': '<rootDir>/../../packages/protocol/src/index.ts',
   '^@haven/db$': '<rootDir>/../../packages/db/src/index.ts',
   '^@haven/db/testing$': '<rootDir>/../../packages/db/src/testing/index.ts',
+  '^@haven/risk$': '<rootDir>/../../packages/risk/src/index.ts',
 };
 
 const project = (name, dir, extra = {}) => ({
@@ -31,6 +32,7 @@ module.exports = {
   projects: [
     project('protocol', 'packages/protocol'),
     project('db', 'packages/db'),
+    project('risk', 'packages/risk'),
     project('collector', 'apps/collector'),
   ],
   testTimeout: 60_000,

@@ -1,0 +1,117 @@
+/**
+ * Scorer benchmark, one core: throughput (MB/s, phrases/s), p99 latency for a 200-character
+ * phrase, lexicon compile time and heap — and, on the same corpus in the same run, two peers:
+ * the `obscenity` package (its English dataset and recommended transformers) and one naive
+ * alternation regex of Haven's own lexicon terms.
+ *
+ *   npm run bench -w @haven/risk
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
+import { compileLexicon } from '../lexicon/compile';
+import { expandAlternatives, readLexicon } from '../lexicon/source';
+import { Scorer } from '../score';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+const evalDir = process.env.HAVEN_EVAL_DIR ?? path.resolve(repoRoot, '..', 'shared', 'eval');
+
+/** The corpus: every text of the evaluation files if present, else generated school-day text. */
+function corpus(): string[] {
+  if (existsSync(evalDir)) {
+    const texts: string[] = [];
+    for (const f of readdirSync(evalDir).filter((n) => n.endsWith('.jsonl'))) {
+      for (const line of readFileSync(path.join(evalDir, f), 'utf8').split('\n')) if (line.trim()) texts.push((JSON.parse(line) as { text: string }).text);
+    }
+    return texts;
+  }
+  const words = 'the homework is due on thursday and i want to go to the park after school with my friends we can play football or watch a film'.split(' ');
+  return Array.from({ length: 5000 }, (_, i) => Array.from({ length: 12 + (i % 20) }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' '));
+}
+
+function timeIt(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+function throughput(label: string, texts: string[], fn: (t: string) => unknown): { mbps: number; phrasesPerSecond: number } {
+  const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+  for (const t of texts.slice(0, 500)) fn(t); // warm up
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) best = Math.min(best, timeIt(() => texts.forEach(fn)));
+  const s = best / 1000;
+  const out = { mbps: bytes / 1e6 / s, phrasesPerSecond: texts.length / s };
+  process.stdout.write(`  ${label.padEnd(34)} ${out.mbps.toFixed(2).padStart(8)} MB/s ${Math.round(out.phrasesPerSecond).toString().padStart(10)} phrases/s\n`);
+  return out;
+}
+
+function main(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const source = readLexicon();
+  let scorer!: Scorer;
+  const compileMs = timeIt(() => {
+    scorer = new Scorer(compileLexicon(source));
+  });
+  gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - heap0) / 1024 / 1024;
+  const ruleCount = scorer.lexicon.rules.length;
+
+  const texts = corpus();
+  const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+  process.stdout.write(
+    `Haven risk scorer — ${ruleCount} rules, ${scorer.lexicon.vocab.size} words, ${scorer.lexicon.stateCount} automaton states\n` +
+      `  lexicon read + compile           ${compileMs.toFixed(1)} ms (compile alone below), heap ${heapMiB.toFixed(1)} MiB${gc ? '' : ' (run with --expose-gc for a settled figure)'}\n` +
+      `corpus: ${texts.length} texts, ${(bytes / 1e6).toFixed(2)} MB\n`,
+  );
+  const compileOnly = Math.min(...[0, 1, 2].map(() => timeIt(() => compileLexicon(source))));
+  process.stdout.write(`  compile alone (best of 3)        ${compileOnly.toFixed(1)} ms\n`);
+
+  const haven = throughput('haven score()', texts, (t) => scorer.score(t, { source: 'keys' }));
+
+  const obscenity = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
+  const peer1 = throughput('obscenity (English dataset)', texts, (t) => obscenity.getAllMatches(t));
+
+  const terms = new Set<string>();
+  for (const f of source.categories) {
+    for (const t of f.terms) for (const e of expandAlternatives(t.text)) terms.add(e.trim());
+    for (const p of f.pairs) for (const w of [...p.a, ...p.b]) for (const e of expandAlternatives(w)) terms.add(e.trim());
+  }
+  const escaped = [...terms].filter(Boolean).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const naive = new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'giu');
+  const peer2 = throughput(`naive alternation regex (${escaped.length} terms)`, texts, (t) => t.toLowerCase().match(naive));
+
+  // Latency of a single 200-character phrase.
+  const phrase = 'honestly cant be bothered with this maths homework, going to the park after school then maybe minecraft with josh. mum says tea is at six so see you after. k1ll the vibe lol 😂 see u tmrw';
+  const p200 = phrase.slice(0, 200);
+  const lat: number[] = [];
+  for (let i = 0; i < 2000; i++) scorer.score(p200, { source: 'keys' });
+  for (let i = 0; i < 20_000; i++) {
+    const t0 = performance.now();
+    scorer.score(p200, { source: 'keys' });
+    lat.push(performance.now() - t0);
+  }
+  lat.sort((a, b) => a - b);
+  const p50 = lat[Math.floor(lat.length * 0.5)]!;
+  const p99 = lat[Math.floor(lat.length * 0.99)]!;
+  process.stdout.write(`  200-character phrase latency     p50 ${(p50 * 1000).toFixed(1)} µs, p99 ${(p99 * 1000).toFixed(1)} µs\n`);
+  process.stdout.write(
+    `ratios (haven ÷ peer, MB/s): obscenity ${(haven.mbps / peer1.mbps).toFixed(2)}, naive regex ${(haven.mbps / peer2.mbps).toFixed(2)}\n`,
+  );
+  process.stdout.write(
+    JSON.stringify({
+      rules: ruleCount,
+      compileMs: +compileOnly.toFixed(1),
+      heapMiB: +heapMiB.toFixed(1),
+      mbps: +haven.mbps.toFixed(2),
+      phrasesPerSecond: Math.round(haven.phrasesPerSecond),
+      p99Micros: +(p99 * 1000).toFixed(1),
+      peers: { obscenityMbps: +peer1.mbps.toFixed(2), naiveRegexMbps: +peer2.mbps.toFixed(2) },
+    }) + '\n',
+  );
+}
+
+main();

@@ -1,0 +1,210 @@
+import { createHash } from 'node:crypto';
+import { normalisePhrase, squeeze, type Token } from '../normalise';
+import type { Category, Severity } from '../taxonomy';
+import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
+
+/** What a matched pattern means. One word sequence can mean several things at once. */
+export type Payload =
+  | { kind: 'term'; rule: number }
+  | { kind: 'pair-a' | 'pair-b'; rule: number }
+  | { kind: 'context'; context: ContextKind };
+
+export type Rule = {
+  id: string;
+  category: Category;
+  severity: Severity;
+  flags: ReadonlySet<TermFlag>;
+  language: string;
+  /** For pair rules: most words allowed between the two parts. */
+  window?: number;
+  pair: boolean;
+};
+
+export type Match = { payloads: readonly Payload[]; start: number; end: number };
+
+/**
+ * The compiled lexicon: words become integer ids, every term a sequence of ids, and all
+ * sequences one Aho–Corasick automaton over words. Scanning is one pass over the tokens with
+ * a bounded number of failure steps per token (amortised linear), whatever the lexicon size.
+ */
+export class CompiledLexicon {
+  readonly vocab = new Map<string, number>();
+  /** Lexicon words with every letter run cut to one, for inputs like "kiiiill". */
+  private readonly squeezedVocab = new Map<string, number>();
+  private readonly next: Array<Map<number, number>> = [new Map()];
+  private fail: Int32Array = new Int32Array(1);
+  private readonly output: number[][] = [[]];
+  /** Per automaton state, the patterns ending there (own and through failure links). */
+  private emits: number[][] = [];
+  readonly patternLength: number[] = [];
+  readonly patternPayloads: Payload[][] = [];
+  private readonly patternIndex = new Map<string, number>();
+  readonly rules: Rule[] = [];
+
+  wordId(word: string): number {
+    let id = this.vocab.get(word);
+    if (id === undefined) {
+      id = this.vocab.size;
+      this.vocab.set(word, id);
+      const sq = squeeze(word, 1);
+      if (!this.squeezedVocab.has(sq)) this.squeezedVocab.set(sq, id);
+    }
+    return id;
+  }
+
+  /** The lexicon word a token stands for, or -1. */
+  resolve(token: Token): number {
+    const exact = this.vocab.get(token.text);
+    if (exact !== undefined) return exact;
+    for (const v of token.variants) {
+      const id = this.vocab.get(v);
+      if (id !== undefined) return id;
+    }
+    if (token.squeezed !== null) return this.squeezedVocab.get(token.squeezed) ?? -1;
+    return -1;
+  }
+
+  /** Adds a phrase (already normalised, space-separated words) with a meaning. */
+  addPattern(words: readonly string[], payload: Payload): void {
+    if (words.length === 0) return;
+    const ids = words.map((w) => this.wordId(w));
+    const key = ids.join(',');
+    let index = this.patternIndex.get(key);
+    if (index === undefined) {
+      index = this.patternLength.length;
+      this.patternIndex.set(key, index);
+      this.patternLength.push(ids.length);
+      this.patternPayloads.push([]);
+      let state = 0;
+      for (const id of ids) {
+        let to = this.next[state]!.get(id);
+        if (to === undefined) {
+          to = this.next.length;
+          this.next.push(new Map());
+          this.output.push([]);
+          this.next[state]!.set(id, to);
+        }
+        state = to;
+      }
+      this.output[state]!.push(index);
+    }
+    const list = this.patternPayloads[index]!;
+    if (!list.some((p) => samePayload(p, payload))) list.push(payload);
+  }
+
+  /** Builds failure links breadth-first; call once after the last addPattern. */
+  seal(): void {
+    const n = this.next.length;
+    this.fail = new Int32Array(n);
+    this.emits = new Array<number[]>(n);
+    this.emits[0] = this.output[0]!;
+    const queue: number[] = [];
+    for (const child of this.next[0]!.values()) {
+      this.fail[child] = 0;
+      queue.push(child);
+    }
+    for (let q = 0; q < queue.length; q++) {
+      const state = queue[q]!;
+      const f = this.fail[state]!;
+      this.emits[state] = this.output[state]!.length ? [...this.output[state]!, ...this.emits[f]!] : this.emits[f]!;
+      for (const [id, child] of this.next[state]!) {
+        let g = f;
+        while (g !== 0 && !this.next[g]!.has(id)) g = this.fail[g]!;
+        const to = this.next[g]!.get(id);
+        this.fail[child] = to !== undefined && to !== child ? to : 0;
+        queue.push(child);
+      }
+    }
+  }
+
+  /** Every pattern occurrence in the tokens, as token index ranges [start, end). */
+  scan(ids: ArrayLike<number>): Match[] {
+    const found: Match[] = [];
+    let state = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0) {
+        state = 0;
+        continue;
+      }
+      while (state !== 0 && !this.next[state]!.has(id)) state = this.fail[state]!;
+      state = this.next[state]!.get(id) ?? 0;
+      for (const p of this.emits[state]!) {
+        found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1 });
+      }
+    }
+    return found;
+  }
+
+  get stateCount(): number {
+    return this.next.length;
+  }
+}
+
+function samePayload(a: Payload, b: Payload): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'context') return a.context === (b as typeof a).context;
+  return a.rule === (b as { rule: number }).rule;
+}
+
+function slug(category: string, language: string, text: string, taken: Set<string>): string {
+  const ascii = /^[a-z0-9 ]+$/.test(text);
+  const base = ascii ? text.replace(/ /g, '_').slice(0, 40) : createHash('sha1').update(text).digest('hex').slice(0, 10);
+  let id = `${category}.${language}.${base}`;
+  for (let n = 2; taken.has(id); n++) id = `${category}.${language}.${base}.${n}`;
+  taken.add(id);
+  return id;
+}
+
+/** Every normalised form of a lexicon phrase: alternatives expanded; multi-word also joined. */
+function forms(text: string): string[][] {
+  const out: string[][] = [];
+  for (const alt of expandAlternatives(text)) {
+    const words = normalisePhrase(alt).split(' ').filter(Boolean);
+    if (words.length === 0) continue;
+    out.push(words);
+    if (words.length > 1) out.push([words.join('')]);
+  }
+  return out;
+}
+
+/** Compiles the lexicon source (by default, the YAML files beside the package). */
+export function compileLexicon(source: LexiconSource = readLexicon()): CompiledLexicon {
+  const lex = new CompiledLexicon();
+  const taken = new Set<string>();
+  for (const file of source.categories) {
+    for (const term of file.terms) {
+      const rule = lex.rules.length;
+      lex.rules.push({
+        id: slug(file.category, file.language, normalisePhrase(expandAlternatives(term.text).find((t) => t.trim()) ?? '') || 'term', taken),
+        category: file.category,
+        severity: term.severity as Severity,
+        flags: new Set(term.flags),
+        language: file.language,
+        pair: false,
+      });
+      for (const words of forms(term.text)) lex.addPattern(words, { kind: 'term', rule });
+    }
+    for (const pair of file.pairs) {
+      const rule = lex.rules.length;
+      lex.rules.push({
+        id: slug(file.category, file.language, `pair ${pair.id.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()}`, taken),
+        category: file.category,
+        severity: pair.severity as Severity,
+        flags: new Set(pair.flags),
+        language: file.language,
+        window: pair.window,
+        pair: true,
+      });
+      for (const a of pair.a) for (const words of forms(a)) lex.addPattern(words, { kind: 'pair-a', rule });
+      for (const b of pair.b) for (const words of forms(b)) lex.addPattern(words, { kind: 'pair-b', rule });
+    }
+  }
+  for (const ctx of source.contexts) {
+    for (const kind of CONTEXT_KINDS) {
+      for (const phrase of ctx.words[kind]) for (const words of forms(phrase)) lex.addPattern(words, { kind: 'context', context: kind });
+    }
+  }
+  lex.seal();
+  return lex;
+}

@@ -1,0 +1,132 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { isCategory, type Category } from '../taxonomy';
+
+/** The lexicon as written: what the YAML files say, checked but not yet compiled. */
+export type TermFlag = 'direct' | 'strong' | 'method';
+export type SourceTerm = { text: string; severity: number; flags: TermFlag[] };
+export type SourcePair = { id: string; a: string[]; b: string[]; window: number; severity: number; flags: TermFlag[] };
+export type CategoryFile = { file: string; category: Category; language: string; terms: SourceTerm[]; pairs: SourcePair[] };
+
+export const CONTEXT_KINDS = [
+  'first_person',
+  'second_person',
+  'intent',
+  'time',
+  'farewell',
+  'negation',
+  'third_person',
+  'reporting',
+  'quoting',
+  'help_seeking',
+  'educational_titles',
+  'allow',
+] as const;
+export type ContextKind = (typeof CONTEXT_KINDS)[number];
+export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };
+
+export type LexiconSource = { categories: CategoryFile[]; contexts: ContextFile[] };
+
+export class LexiconError extends Error {
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'LexiconError';
+  }
+}
+
+export const DEFAULT_LEXICON_DIR = path.resolve(__dirname, '..', '..', 'lexicon');
+const FLAGS: readonly TermFlag[] = ['direct', 'strong', 'method'];
+
+function severityOf(file: string, where: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 5) {
+    throw new LexiconError(file, `${where}: severity must be a whole number 1–5`);
+  }
+  return value;
+}
+
+function flagsOf(file: string, where: string, value: unknown): TermFlag[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((f) => FLAGS.includes(f as TermFlag))) {
+    throw new LexiconError(file, `${where}: flags must be a list of ${FLAGS.join(', ')}`);
+  }
+  return value as TermFlag[];
+}
+
+function words(file: string, where: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((w) => typeof w === 'string' || typeof w === 'number')) {
+    throw new LexiconError(file, `${where}: must be a list of words or phrases`);
+  }
+  return value.map(String);
+}
+
+/** Reads and checks every lexicon file in a directory. Throws LexiconError naming the file. */
+export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
+  const categories: CategoryFile[] = [];
+  const contexts: ContextFile[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(path.join(dir, name), 'utf8'));
+    } catch (err) {
+      throw new LexiconError(name, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof doc !== 'object' || doc === null) throw new LexiconError(name, 'must be a YAML mapping');
+    const d = doc as Record<string, unknown>;
+    if (typeof d.language !== 'string') throw new LexiconError(name, '`language` is required');
+    if (name.startsWith('context.')) {
+      const w = {} as Record<ContextKind, string[]>;
+      for (const kind of CONTEXT_KINDS) w[kind] = d[kind] === undefined ? [] : words(name, kind, d[kind]);
+      contexts.push({ file: name, language: d.language, words: w });
+      continue;
+    }
+    if (!isCategory(d.category)) throw new LexiconError(name, '`category` must be one of the taxonomy ids');
+    const terms: SourceTerm[] = [];
+    const seen = new Set<string>();
+    for (const [i, t] of ((d.terms as unknown[] | undefined) ?? []).entries()) {
+      const where = `terms[${i}]`;
+      if (typeof t !== 'object' || t === null || typeof (t as { text?: unknown }).text !== 'string') {
+        throw new LexiconError(name, `${where}: needs a text`);
+      }
+      const term = t as { text: string; severity?: unknown; flags?: unknown };
+      const text = term.text.trim().toLowerCase();
+      if (seen.has(text)) continue; // a repeated entry adds nothing
+      seen.add(text);
+      terms.push({ text, severity: severityOf(name, where, term.severity), flags: flagsOf(name, where, term.flags) });
+    }
+    const pairs: SourcePair[] = [];
+    for (const [i, p] of ((d.pairs as unknown[] | undefined) ?? []).entries()) {
+      const where = `pairs[${i}]`;
+      if (typeof p !== 'object' || p === null) throw new LexiconError(name, `${where}: must be a mapping`);
+      const pair = p as Record<string, unknown>;
+      const id = typeof pair.id === 'string' && pair.id ? pair.id : `pair${i + 1}`;
+      const window = pair.window === undefined ? 5 : pair.window;
+      if (typeof window !== 'number' || !Number.isInteger(window) || window < 0 || window > 50) {
+        throw new LexiconError(name, `${where}: window must be a whole number 0–50`);
+      }
+      pairs.push({
+        id,
+        a: words(name, `${where}.a`, pair.a),
+        b: words(name, `${where}.b`, pair.b),
+        window,
+        severity: severityOf(name, where, pair.severity),
+        flags: flagsOf(name, where, pair.flags),
+      });
+    }
+    categories.push({ file: name, category: d.category, language: d.language, terms, pairs });
+  }
+  return { categories, contexts };
+}
+
+/** Expands `{a,b}` alternatives: "cut{,s,ting} myself" → cut myself, cuts myself, cutting myself. */
+export function expandAlternatives(text: string): string[] {
+  const open = text.indexOf('{');
+  if (open < 0) return [text];
+  const close = text.indexOf('}', open);
+  if (close < 0) return [text.replace('{', '')];
+  const head = text.slice(0, open);
+  const tail = expandAlternatives(text.slice(close + 1));
+  const out: string[] = [];
+  for (const alt of text.slice(open + 1, close).split(',')) for (const t of tail) out.push(head + alt + t);
+  return out;
+}

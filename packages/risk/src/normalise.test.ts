@@ -1,0 +1,77 @@
+import { normalisePhrase, tokenize } from './normalise';
+
+const words = (s: string) => tokenize(s).map((t) => t.text);
+/** What the matcher would look up: the text, or the first leetspeak reading. */
+const reading = (s: string) => tokenize(s).map((t) => t.variants[0] ?? t.text);
+
+describe('normaliser', () => {
+  it('folds case and NFKC forms: maths alphabets, full-width letters', () => {
+    expect(words('KILL Myself')).toEqual(['kill', 'myself']);
+    expect(words('𝐤𝐢𝐥𝐥 𝓂𝓎𝓈𝑒𝓁𝒻')).toEqual(['kill', 'myself']);
+    expect(words('ｋｉｌｌ')).toEqual(['kill']);
+  });
+
+  it('maps Cyrillic and Greek look-alikes to Latin', () => {
+    expect(words('kіll')).toEqual(['kill']); // Cyrillic і
+    expect(words('ѕuісіdе')).toEqual(['suicide']);
+    expect(words('κιll')).toEqual(['kill']); // Greek kappa, iota
+  });
+
+  it('drops zero-width characters and soft hyphens inside words', () => {
+    expect(words('ki\u200bll my\u00adself')).toEqual(['kill', 'myself']);
+    expect(words('s\u200du\u2060i\ufeffcide')).toEqual(['suicide']);
+  });
+
+  it('strips diacritics so typed-without-accents matches', () => {
+    expect(words('zabić się')).toEqual(['zabic', 'sie']);
+    expect(words('sinucidere ȘI moarte')).toEqual(['sinucidere', 'si', 'moarte']);
+    expect(words('Łódź')).toEqual(['lodz']);
+  });
+
+  it('reads leetspeak inside words, not in plain numbers', () => {
+    expect(reading('k1ll mys3lf')).toEqual(['kill', 'myself']);
+    expect(reading('$uicide')).toEqual(['suicide']);
+    expect(reading('h@te')).toEqual(['hate']);
+    expect(reading('k!ll')).toEqual(['kill']);
+    expect(reading('year 2026')).toEqual(['year', '2026']);
+    // "1" may be l as well as i.
+    expect(tokenize('ki11')[0]!.variants).toContain('kill');
+  });
+
+  it('keeps trailing punctuation out of words', () => {
+    expect(words('hello! are you ok?')).toEqual(['hello', 'are', 'you', 'ok']);
+  });
+
+  it('offers a squeezed reading for repeated letters', () => {
+    const [t] = tokenize('kiiiiiilllll');
+    expect(t!.text).toBe('kiiiiiilllll');
+    expect(t!.squeezed).toBe('kil');
+    expect(tokenize('kill')[0]!.squeezed).toBeNull(); // ordinary doubles are left alone
+  });
+
+  it('joins split letters: spaces, dots, dashes', () => {
+    expect(words('k i l l m y s e l f')).toEqual(['killmyself']);
+    expect(words('k.i.l.l')).toEqual(['kill']);
+    expect(words('s-u-i-c-i-d-e now')).toEqual(['suicide', 'now']);
+    expect(words('i am a b')).toEqual(['i', 'am', 'a', 'b']); // two single letters are not a split word
+  });
+
+  it('drops apostrophes without splitting words', () => {
+    expect(words("don't i'm can’t")).toEqual(['dont', 'im', 'cant']);
+  });
+
+  it('unifies Arabic letter variants and drops diacritics and tatweel', () => {
+    expect(normalisePhrase('أنتحر')).toBe(normalisePhrase('انتحر'));
+    expect(normalisePhrase('انـتـحـر')).toBe(normalisePhrase('انتحر'));
+    expect(normalisePhrase('مَوْت')).toBe('موت');
+  });
+
+  it('keeps offsets into the original text', () => {
+    const text = 'oh  K1LL  me';
+    const [, k] = tokenize(text);
+    expect(text.slice(k!.start, k!.end)).toBe('K1LL');
+    const astral = '𝐤𝐢𝐥𝐥 x';
+    const [a] = tokenize(astral);
+    expect(astral.slice(a!.start, a!.end)).toBe('𝐤𝐢𝐥𝐥');
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * The normaliser: turns raw text into word tokens that survive common evasions, keeping each
+ * token's position in the original text so evidence can be cut from what was really typed.
+ *
+ * Per character: NFKC (maths alphabets, full-width forms, ligatures), case folding, zero-width
+ * characters dropped, diacritics stripped (pupils type "zabic sie" as often as "zabić się"),
+ * Cyrillic and Greek look-alikes mapped to Latin, Arabic letter variants unified. Per token:
+ * leetspeak ("k1ll", "$uicide"), runs of repeated letters ("kiiiill"). Across tokens: split
+ * letters ("k i l l", "k.i.l.l") joined. Lexicon terms go through the same function, so both
+ * sides always agree.
+ *
+ * Linear in the input: one pass over characters, one over tokens; no regular expression runs
+ * on input text.
+ */
+
+export type Token = {
+  /** The normalised token. */
+  text: string;
+  /** Other spellings to try when `text` is not a lexicon word: leetspeak decoded. */
+  variants: readonly string[];
+  /**
+   * For a token with a run of three or more of one letter ("kiiiill"): every run cut to one
+   * letter ("kil"), to look up among lexicon words squeezed the same way ("kill" → "kil").
+   */
+  squeezed: string | null;
+  /** UTF-16 offsets of the token in the original input: [start, end). */
+  start: number;
+  end: number;
+};
+
+const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
+
+/** Cyrillic and Greek letters that look like Latin ones (after lower-casing). */
+const CONFUSABLES: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', һ: 'h', ԛ: 'q', ԝ: 'w', ӏ: 'l', ь: 'b', з: '3', ч: '4',
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', μ: 'u', ω: 'w',
+  ł: 'l', đ: 'd', ø: 'o', ß: 'ss', æ: 'ae', œ: 'oe', ı: 'i', ð: 'd', þ: 'th',
+  // Arabic letter variants written interchangeably.
+  أ: 'ا', إ: 'ا', آ: 'ا', ٱ: 'ا', ى: 'ي', ة: 'ه', ؤ: 'و', ئ: 'ي', ک: 'ك', ی: 'ي',
+};
+
+/** Characters that stand for letters inside a word ("k!ll", "$uicide", "h@te"). */
+const LEET: Record<string, string> = {
+  '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g',
+  $: 's', '@': 'a', '!': 'i', '|': 'l', '+': 't', '€': 'e', '£': 'l',
+};
+const LEET_SYMBOLS = new Set(['$', '@', '!', '|', '+', '€', '£']);
+
+const enum Kind {
+  Separator = 0,
+  Word = 1,
+  /** A leet symbol: part of a word only between word characters (or "$" before one). */
+  Symbol = 2,
+  /** An apostrophe or zero-width character: dropped, but does not split a word. */
+  Joiner = 3,
+}
+
+type Piece = { chars: string; kind: Kind };
+
+const cache = new Map<number, Piece>();
+const WORD_RE = /[\p{L}\p{N}]/u;
+const MARK_RE = /\p{M}/gu;
+
+function classify(cp: number): Piece {
+  // ASCII fast path: no normalisation needed.
+  if (cp < 0x80) {
+    if ((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39)) return { chars: String.fromCharCode(cp), kind: Kind.Word };
+    if (cp >= 0x41 && cp <= 0x5a) return { chars: String.fromCharCode(cp + 32), kind: Kind.Word };
+    const ch = String.fromCharCode(cp);
+    if (ch === "'" || ch === '`') return { chars: '', kind: Kind.Joiner };
+    if (LEET_SYMBOLS.has(ch)) return { chars: ch, kind: Kind.Symbol };
+    return { chars: '', kind: Kind.Separator };
+  }
+  const hit = cache.get(cp);
+  if (hit) return hit;
+  let piece: Piece;
+  if (ZERO_WIDTH.has(cp) || cp === 0x2019 || cp === 0x2018 || cp === 0x02bc || cp === 0x0640) {
+    piece = { chars: '', kind: Kind.Joiner };
+  } else {
+    const raw = String.fromCodePoint(cp);
+    let s = raw.normalize('NFKC').toLowerCase();
+    // Strip diacritics (NFD, drop marks), then map look-alikes.
+    s = s.normalize('NFD').replace(MARK_RE, '');
+    let mapped = '';
+    for (const ch of s) mapped += CONFUSABLES[ch] ?? ch;
+    if (mapped.length === 0) piece = { chars: '', kind: Kind.Joiner }; // a lone combining mark
+    else if ([...mapped].every((ch) => WORD_RE.test(ch))) piece = { chars: mapped, kind: Kind.Word };
+    else if (LEET_SYMBOLS.has(mapped)) piece = { chars: mapped, kind: Kind.Symbol };
+    else piece = { chars: '', kind: Kind.Separator };
+  }
+  if (cache.size < 65_536) cache.set(cp, piece);
+  return piece;
+}
+
+function hasLetter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || c > 0x7f) return true;
+  }
+  return false;
+}
+
+function hasLeet(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (LEET[s[i]!] !== undefined) return true;
+  return false;
+}
+
+function makeToken(text: string, start: number, end: number): Token {
+  const variants = leetVariants(text);
+  const base = variants[0] ?? text;
+  return { text, variants, squeezed: hasTripleRun(base) ? squeeze(base, 1) : null, start, end };
+}
+
+/** Leetspeak readings of a token that mixes letters with digits or symbols. */
+function leetVariants(text: string): string[] {
+  const out: string[] = [];
+  if (hasLeet(text) && hasLetter(text)) {
+    let decoded = '';
+    for (const ch of text) decoded += LEET[ch] ?? ch;
+    out.push(decoded);
+    if (text.includes('1')) {
+      let withL = '';
+      for (const ch of text) withL += ch === '1' ? 'l' : (LEET[ch] ?? ch);
+      out.push(withL);
+    }
+  }
+  return out;
+}
+
+function hasTripleRun(s: string): boolean {
+  for (let i = 2; i < s.length; i++) if (s[i] === s[i - 1] && s[i] === s[i - 2]) return true;
+  return false;
+}
+
+/** Cuts every run of one character down to at most `max`. */
+export function squeeze(s: string, max: number): string {
+  let out = '';
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    run = i > 0 && s[i] === s[i - 1] ? run + 1 : 1;
+    if (run <= max) out += s[i];
+  }
+  return out;
+}
+
+/** Separators that may sit between split letters: "k i l l", "k.i.l.l", "k-i-l-l", "k_i_l_l", "k*i*l*l". */
+function isLetterGap(input: string, from: number, to: number): boolean {
+  if (to - from > 2) return false;
+  for (let i = from; i < to; i++) {
+    const c = input[i];
+    if (c !== ' ' && c !== '.' && c !== '-' && c !== '_' && c !== '*' && c !== '/') return false;
+  }
+  return true;
+}
+
+/** Splits text into normalised word tokens. */
+export function tokenize(input: string): Token[] {
+  const raw: Array<{ text: string; start: number; end: number }> = [];
+  let text = '';
+  let start = -1;
+  let end = 0;
+  let pendingSymbol = '';
+  let pendingSymbolEnd = 0;
+
+  const flush = () => {
+    if (start >= 0 && text.length > 0) raw.push({ text, start, end });
+    text = '';
+    start = -1;
+    pendingSymbol = '';
+  };
+
+  for (let i = 0; i < input.length; ) {
+    const cp = input.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const piece = classify(cp);
+    if (piece.kind === Kind.Word) {
+      if (start < 0) start = pendingSymbol ? pendingSymbolEnd - pendingSymbol.length : i;
+      text += pendingSymbol + piece.chars;
+      pendingSymbol = '';
+      end = i + width;
+    } else if (piece.kind === Kind.Symbol) {
+      if (start >= 0 || piece.chars === '$' || piece.chars === '@') {
+        // Kept only if a word character follows.
+        pendingSymbol += piece.chars;
+        pendingSymbolEnd = i + width;
+      }
+    } else if (piece.kind === Kind.Separator) {
+      flush();
+    }
+    // Joiners: nothing, the word goes on.
+    i += width;
+  }
+  flush();
+
+  // Join runs of three or more single letters: "k i l l" → "kill".
+  const tokens: Token[] = [];
+  for (let i = 0; i < raw.length; ) {
+    let j = i;
+    while (j < raw.length && raw[j]!.text.length === 1 && (j === i || isLetterGap(input, raw[j - 1]!.end, raw[j]!.start))) j++;
+    if (j - i >= 3) {
+      const joined = raw.slice(i, j).map((t) => t.text).join('');
+      tokens.push(makeToken(joined, raw[i]!.start, raw[j - 1]!.end));
+      i = j;
+    } else {
+      const t = raw[i]!;
+      tokens.push(makeToken(t.text, t.start, t.end));
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** The normalised words of a lexicon term or any short text, space-separated. */
+export function normalisePhrase(phrase: string): string {
+  return tokenize(phrase)
+    .map((t) => t.text)
+    .join(' ');
+}

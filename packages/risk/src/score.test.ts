@@ -1,0 +1,154 @@
+import { compileLexicon } from './lexicon/compile';
+import type { LexiconSource } from './lexicon/source';
+import { Scorer, type ScoreOptions } from './score';
+
+/** A small lexicon written for these tests, so they pin rule semantics, not the shipped data. */
+const source: LexiconSource = {
+  categories: [
+    {
+      file: 'suicide.en.yaml',
+      category: 'suicide',
+      language: 'en',
+      terms: [
+        { text: 'kill myself', severity: 4, flags: [] },
+        { text: '{want,wanna} to die', severity: 3, flags: [] },
+        { text: 'noose', severity: 3, flags: ['method'] },
+      ],
+      pairs: [{ id: 'bleach-drink', a: ['bleach'], b: ['drink', 'swallow'], window: 3, severity: 4, flags: ['method'] }],
+    },
+    {
+      file: 'bullying.en.yaml',
+      category: 'bullying',
+      language: 'en',
+      terms: [{ text: 'kys', severity: 4, flags: ['direct'] }],
+      pairs: [],
+    },
+    {
+      file: 'discrimination.en.yaml',
+      category: 'discrimination',
+      language: 'en',
+      terms: [],
+      pairs: [{ id: 'hate-group', a: ['hate', 'despise'], b: ['{women,immigrants}'], window: 3, severity: 3, flags: [] }],
+    },
+    {
+      file: 'cse.en.yaml',
+      category: 'cse',
+      language: 'en',
+      terms: [{ text: 'send nudes', severity: 4, flags: ['strong'] }],
+      pairs: [],
+    },
+    {
+      file: 'pornography.en.yaml',
+      category: 'pornography',
+      language: 'en',
+      terms: [{ text: 'pornhub', severity: 2, flags: [] }],
+      pairs: [],
+    },
+  ],
+  contexts: [
+    {
+      file: 'context.en.yaml',
+      language: 'en',
+      words: {
+        first_person: ['i', 'im', 'me', 'my'],
+        second_person: ['you'],
+        intent: ['going to', 'gonna'],
+        time: ['tonight'],
+        farewell: ['goodbye'],
+        negation: ['dont', 'not'],
+        third_person: ['he', 'she'],
+        reporting: ['news'],
+        quoting: ['saying'],
+        help_seeking: ['childline'],
+        educational_titles: ['essay', 'bitesize'],
+        allow: ['kill the process', 'killer whale'],
+      },
+    },
+  ],
+};
+
+const scorer = new Scorer(compileLexicon(source));
+const keys: ScoreOptions = { source: 'keys' };
+const sev = (text: string, o: ScoreOptions = keys) => scorer.score(text, o).severity;
+
+describe('score', () => {
+  it('reports nothing for text with no rule', () => {
+    expect(scorer.score('see you at football practice', keys)).toEqual({ category: null, severity: 0, matches: [], explanation: 'no rule matched' });
+  });
+
+  it('reports the category, base severity, rule and where it matched', () => {
+    const text = 'honestly i kill myself laughing';
+    const r = scorer.score(text, keys);
+    expect(r.category).toBe('suicide');
+    expect(r.severity).toBe(4);
+    expect(r.matches[0]!.ruleId).toBe('suicide.en.kill_myself');
+    expect(text.slice(r.matches[0]!.start, r.matches[0]!.end)).toBe('kill myself');
+    expect(r.explanation).toContain('suicide.en.kill_myself (4)');
+  });
+
+  it('matches through evasions: leetspeak, split letters, joined words, repeats, homoglyphs', () => {
+    for (const text of ['k1ll mys3lf', 'k i l l m y s e l f', '#killmyself', 'kiiiiill myself', 'kіll myѕelf']) {
+      expect(sev(text)).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('expands alternatives in terms', () => {
+    expect(sev('i wanna to die')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('boosts for time, farewell and intent, at most +2', () => {
+    expect(sev('kill myself tonight')).toBe(5);
+    expect(sev('i want to die')).toBe(3);
+    expect(sev('i want to die tonight')).toBe(4);
+    expect(sev('im going to kill myself tonight goodbye')).toBe(5);
+    expect(scorer.score('i want to die tonight goodbye', keys).explanation).toMatch(/time \(\+1\).*farewell \(\+1\)/);
+  });
+
+  it('lowers for negation just before the match', () => {
+    expect(sev('i dont want to die')).toBe(1);
+    expect(sev('i dont know why but i want to die')).toBe(3); // too far away to negate
+  });
+
+  it('lowers for third person and for news', () => {
+    expect(sev('she said she want to die')).toBe(2);
+    expect(sev('news: many want to die')).toBe(2);
+  });
+
+  it('drops matches inside an allow-phrase', () => {
+    expect(scorer.score('how to kill the process in linux', keys).category).toBeNull();
+  });
+
+  it('lowers in an educational window title, except strong terms', () => {
+    const essay: ScoreOptions = { source: 'keys', title: 'Romeo essay - Word' };
+    expect(sev('juliet wanted to die', essay)).toBe(0);
+    expect(sev('send nudes', essay)).toBe(4);
+    expect(sev('wanna to die - BBC Bitesize', { source: 'title' })).toBe(1);
+  });
+
+  it('finds co-occurring words within the window, either order, not beyond', () => {
+    expect(scorer.score('gonna drink the bleach', keys).category).toBe('suicide');
+    expect(sev('bleach i will drink')).toBeGreaterThanOrEqual(4);
+    expect(sev('bleach the white shirts then drink some squash')).toBe(0);
+  });
+
+  it('treats quoted hate and counter-speech as lower', () => {
+    expect(sev('i hate women')).toBe(3);
+    expect(sev('saying "i hate women" is wrong')).toBe(1);
+  });
+
+  it('lowers suicide matches for help-seeking without first person', () => {
+    expect(sev('childline: wanna to die')).toBe(1);
+    expect(sev('childline i want to die')).toBe(3);
+  });
+
+  it('shifts by age band', () => {
+    expect(sev('pornhub', { source: 'title', ageBand: 'primary' })).toBe(3);
+    expect(sev('pornhub', { source: 'title', ageBand: 'secondary' })).toBe(2);
+  });
+
+  it('reports the strongest category first, ties by priority', () => {
+    const r = scorer.score('kys and i want to die', keys);
+    expect(r.category).toBe('bullying');
+    expect(r.matches.map((m) => m.category)).toEqual(['bullying', 'suicide']);
+  });
+});

@@ -1,0 +1,241 @@
+import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
+import type { ContextKind } from './lexicon/source';
+import { tokenize, type Token } from './normalise';
+import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
+
+export type Source = 'title' | 'keys' | 'screen';
+export type AgeBand = 'primary' | 'secondary' | 'staff';
+
+export type ScoreOptions = {
+  source: Source;
+  /** The application in the foreground, e.g. "chrome.exe". */
+  app?: string;
+  /** The window title, which may say the text is homework, revision or news. */
+  title?: string;
+  ageBand?: AgeBand;
+};
+
+export type ScoredMatch = {
+  ruleId: string;
+  category: Category;
+  /** Severity of this match after context. */
+  severity: Severity;
+  /** UTF-16 offsets of the matched words in the scored text: [start, end). */
+  start: number;
+  end: number;
+};
+
+export type ScoreResult = {
+  category: Category | null;
+  severity: Severity;
+  /** Matches of the reported category first, strongest first. */
+  matches: ScoredMatch[];
+  /** Why flagged (or why not), for the DSL: rule, base severity, each booster and dampener. */
+  explanation: string;
+};
+
+/** Categories where time, plans and farewells make a concern more urgent. */
+const URGENT: ReadonlySet<Category> = new Set(['suicide', 'self_harm', 'violence', 'extremism']);
+/** Categories where quoting a phrase to condemn it (counter-speech) is common. */
+const COUNTER_SPEECH: ReadonlySet<Category> = new Set(['discrimination', 'extremism']);
+/** Exposure matters more for young children; some things are legal for adults. */
+const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
+  primary: { pornography: 1, cse: 1, violence: 1, gambling: 1, drugs: 1 },
+  secondary: {},
+  staff: { gambling: -1, drugs: -1 },
+};
+
+const INTENT_WINDOW = 4;
+const NEGATION_WINDOW = 3;
+const THIRD_PERSON_WINDOW = 4;
+
+type Context = {
+  tokens: Token[];
+  at: Map<ContextKind, Array<{ start: number; end: number }>>;
+  /** Per token: is it between quotation marks in the original text? */
+  quoted: Uint8Array;
+  educationalTitle: boolean;
+};
+
+export class Scorer {
+  constructor(readonly lexicon: CompiledLexicon) {}
+
+  score(text: string, options: ScoreOptions): ScoreResult {
+    const tokens = tokenize(text);
+    const ids = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
+    const found = this.lexicon.scan(ids);
+
+    const ctx: Context = { tokens, at: new Map(), quoted: quotedTokens(text, tokens), educationalTitle: false };
+    const terms: Array<{ rule: Rule; start: number; end: number }> = [];
+    const pairParts = new Map<number, { a: Match[]; b: Match[] }>();
+    for (const m of found) {
+      for (const p of m.payloads) {
+        if (p.kind === 'context') {
+          let list = ctx.at.get(p.context);
+          if (!list) ctx.at.set(p.context, (list = []));
+          list.push({ start: m.start, end: m.end });
+        } else if (p.kind === 'term') {
+          terms.push({ rule: this.lexicon.rules[p.rule]!, start: m.start, end: m.end });
+        } else {
+          let parts = pairParts.get(p.rule);
+          if (!parts) pairParts.set(p.rule, (parts = { a: [], b: [] }));
+          (p.kind === 'pair-a' ? parts.a : parts.b).push(m);
+        }
+      }
+    }
+    for (const [ruleIndex, parts] of pairParts) {
+      const rule = this.lexicon.rules[ruleIndex]!;
+      const hit = nearestPair(parts.a, parts.b, rule.window ?? 5);
+      if (hit) terms.push({ rule, start: hit.start, end: hit.end });
+    }
+
+    const title = options.title ?? (options.source === 'title' ? text : undefined);
+    if (title !== undefined) ctx.educationalTitle = this.titleIsEducational(title, options.source === 'title' ? ctx : null);
+
+    const allow = ctx.at.get('allow') ?? [];
+    const scored: Array<ScoredMatch & { why: string }> = [];
+    for (const t of terms) {
+      if (allow.some((a) => a.start < t.end && t.start < a.end)) continue;
+      const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary');
+      if (severity === 0 && why === '') continue;
+      scored.push({
+        ruleId: t.rule.id,
+        category: t.rule.category,
+        severity,
+        start: tokens[t.start]!.start,
+        end: tokens[t.end - 1]!.end,
+        why,
+      });
+    }
+    return summarise(scored);
+  }
+
+  private titleIsEducational(title: string, same: Context | null): boolean {
+    if (same) return (same.at.get('educational_titles') ?? []).length > 0;
+    const tokens = tokenize(title);
+    const ids = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
+    return this.lexicon.scan(ids).some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
+  }
+
+  private adjust(rule: Rule, start: number, end: number, ctx: Context, ageBand: AgeBand): { severity: Severity; why: string } {
+    const notes: string[] = [];
+    let boost = 0;
+    let damp = 0;
+    const near = (kind: ContextKind, before: number, after = 0) =>
+      (ctx.at.get(kind) ?? []).some((c) => c.end <= start ? start - c.end <= before : c.start >= end ? c.start - end <= after : false);
+    const anywhere = (kind: ContextKind) => (ctx.at.get(kind) ?? []).some((c) => c.end <= start || c.start >= end);
+    const strong = rule.flags.has('strong');
+    const firstPerson = anywhere('first_person') || (ctx.at.get('first_person') ?? []).some((c) => c.start >= start && c.end <= end);
+
+    if (URGENT.has(rule.category)) {
+      if (anywhere('time')) {
+        boost++;
+        notes.push('time (+1)');
+      }
+      if (rule.category === 'suicide' && anywhere('farewell')) {
+        boost++;
+        notes.push('farewell (+1)');
+      }
+      if (near('intent', INTENT_WINDOW)) {
+        boost++;
+        notes.push('intent (+1)');
+      }
+      if (rule.flags.has('method') && firstPerson) {
+        boost++;
+        notes.push('means with first person (+1)');
+      }
+      boost = Math.min(boost, 2);
+    }
+    if (near('negation', NEGATION_WINDOW)) {
+      damp += 2;
+      notes.push('negation (−2)');
+    }
+    if (!strong && !rule.flags.has('direct') && near('third_person', THIRD_PERSON_WINDOW) && !near('first_person', THIRD_PERSON_WINDOW)) {
+      damp += 1;
+      notes.push('third person (−1)');
+    }
+    if (!strong && anywhere('reporting')) {
+      damp += 1;
+      notes.push('news or reporting (−1)');
+    }
+    if (COUNTER_SPEECH.has(rule.category) && (ctx.quoted[start] === 1 || anywhere('quoting'))) {
+      damp += 2;
+      notes.push('quoted or counter-speech (−2)');
+    }
+    if (!strong && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
+      damp += 2;
+      notes.push('educational context (−2)');
+    }
+    if ((rule.category === 'suicide' || rule.category === 'self_harm') && anywhere('help_seeking') && !firstPerson) {
+      damp += 2;
+      notes.push('help-seeking (−2)');
+    }
+    const shift = AGE_SHIFT[ageBand][rule.category] ?? 0;
+    if (shift) notes.push(`${ageBand} (${shift > 0 ? '+' : '−'}${Math.abs(shift)})`);
+    const severity = clampSeverity(rule.severity + boost - damp + shift);
+    const why = `${rule.id} (${rule.severity})${notes.length ? ' ' + notes.join(', ') : ''} → ${severity}`;
+    return { severity, why };
+  }
+}
+
+/** The closest a–b pair within the window, either order, as one token range. */
+function nearestPair(a: Match[], b: Match[], window: number): { start: number; end: number } | null {
+  let best: { start: number; end: number; gap: number } | null = null;
+  for (const x of a) {
+    for (const y of b) {
+      if (x.start < y.end && y.start < x.end) continue; // the same words cannot be both parts
+      const gap = x.end <= y.start ? y.start - x.end : x.start - y.end;
+      if (gap <= window && (!best || gap < best.gap)) best = { start: Math.min(x.start, y.start), end: Math.max(x.end, y.end), gap };
+    }
+  }
+  return best;
+}
+
+/** Marks tokens that sit inside a pair of quotation marks in the original text. */
+function quotedTokens(text: string, tokens: Token[]): Uint8Array {
+  const out = new Uint8Array(tokens.length);
+  let open = false;
+  let t = 0;
+  for (let i = 0; i < text.length && t < tokens.length; i++) {
+    while (t < tokens.length && tokens[t]!.start <= i) {
+      if (open) out[t] = 1;
+      t++;
+    }
+    const c = text[i];
+    if (c === '"' || c === '“' || c === '”' || c === '«' || c === '»') open = !open;
+  }
+  return out;
+}
+
+function summarise(scored: Array<ScoredMatch & { why: string }>): ScoreResult {
+  const flagged = scored.filter((m) => m.severity > 0);
+  if (flagged.length === 0) {
+    const explanation = scored.length ? `not flagged: ${scored.map((m) => m.why).join('; ')}` : 'no rule matched';
+    return { category: null, severity: 0, matches: [], explanation };
+  }
+  const rank = (c: Category) => CATEGORY_PRIORITY.indexOf(c);
+  flagged.sort((x, y) => y.severity - x.severity || rank(x.category) - rank(y.category) || x.start - y.start);
+  const top = flagged[0]!;
+  const ordered = [...flagged.filter((m) => m.category === top.category), ...flagged.filter((m) => m.category !== top.category)];
+  return {
+    category: top.category,
+    severity: top.severity,
+    matches: ordered.map(({ ruleId, category, severity, start, end }) => ({ ruleId, category, severity, start, end })),
+    explanation: ordered.map((m) => m.why).join('; '),
+  };
+}
+
+let shared: Scorer | null = null;
+
+/** The scorer with the lexicon that ships with the package, compiled on first use. */
+export function defaultScorer(): Scorer {
+  if (!shared) shared = new Scorer(compileLexicon());
+  return shared;
+}
+
+/** Scores one phrase, title or screen text with the shipped lexicon. Pure: no I/O after the first call. */
+export function score(text: string, options: ScoreOptions): ScoreResult {
+  return defaultScorer().score(text, options);
+}

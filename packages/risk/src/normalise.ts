@@ -62,16 +62,18 @@ const cache = new Map<number, Piece>();
 const WORD_RE = /[\p{L}\p{N}]/u;
 const MARK_RE = /\p{M}/gu;
 
+/** ASCII needs no normalisation: one precomputed piece per code. */
+const ASCII: Piece[] = Array.from({ length: 128 }, (_, cp) => {
+  if ((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39)) return { chars: String.fromCharCode(cp), kind: Kind.Word };
+  if (cp >= 0x41 && cp <= 0x5a) return { chars: String.fromCharCode(cp + 32), kind: Kind.Word };
+  const ch = String.fromCharCode(cp);
+  if (ch === "'" || ch === '`') return { chars: '', kind: Kind.Joiner };
+  if (LEET_SYMBOLS.has(ch)) return { chars: ch, kind: Kind.Symbol };
+  return { chars: '', kind: Kind.Separator };
+});
+
 function classify(cp: number): Piece {
-  // ASCII fast path: no normalisation needed.
-  if (cp < 0x80) {
-    if ((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39)) return { chars: String.fromCharCode(cp), kind: Kind.Word };
-    if (cp >= 0x41 && cp <= 0x5a) return { chars: String.fromCharCode(cp + 32), kind: Kind.Word };
-    const ch = String.fromCharCode(cp);
-    if (ch === "'" || ch === '`') return { chars: '', kind: Kind.Joiner };
-    if (LEET_SYMBOLS.has(ch)) return { chars: ch, kind: Kind.Symbol };
-    return { chars: '', kind: Kind.Separator };
-  }
+  if (cp < 0x80) return ASCII[cp]!;
   const hit = cache.get(cp);
   if (hit) return hit;
   let piece: Piece;
@@ -93,6 +95,10 @@ function classify(cp: number): Piece {
   return piece;
 }
 
+/** Codes of characters that leetspeak uses for letters (digits and symbols). */
+const LEET_CODE = new Uint8Array(0x2100);
+for (const ch of Object.keys(LEET)) LEET_CODE[ch.charCodeAt(0)] = 1;
+
 function hasLetter(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -102,7 +108,10 @@ function hasLetter(s: string): boolean {
 }
 
 function hasLeet(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (LEET[s[i]!] !== undefined) return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x2100 && LEET_CODE[c] === 1) return true;
+  }
   return false;
 }
 

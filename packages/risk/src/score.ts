@@ -46,14 +46,22 @@ const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
 };
 
 const INTENT_WINDOW = 4;
-const NEGATION_WINDOW = 3;
+const NEGATION_WINDOW = 2;
 const THIRD_PERSON_WINDOW = 4;
+
+/** How far (in words) a context word may be from a match and still count as "in the text". */
+const SENTENCE_WINDOW = 20;
 
 type Context = {
   tokens: Token[];
-  at: Map<ContextKind, Array<{ start: number; end: number }>>;
-  /** Per token: is it between quotation marks in the original text? */
-  quoted: Uint8Array;
+  /** Per context kind: 1 at each token where an occurrence starts / ends (end = last token + 1). */
+  starts: Map<ContextKind, Uint8Array>;
+  ends: Map<ContextKind, Uint8Array>;
+  /** Per context kind: 1 at each token inside an occurrence. */
+  inside: Map<ContextKind, Uint8Array>;
+  /** Per token: is it between quotation marks in the original text? Computed when needed. */
+  quoted: Uint8Array | null;
+  text: string;
   educationalTitle: boolean;
 };
 
@@ -65,16 +73,23 @@ export class Scorer {
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
     const found = this.lexicon.scan(ids);
+    if (found.length === 0 && options.title === undefined) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 
-    const ctx: Context = { tokens, at: new Map(), quoted: quotedTokens(text, tokens), educationalTitle: false };
+    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false };
+    const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {
+      let m = map.get(kind);
+      if (!m) map.set(kind, (m = new Uint8Array(tokens.length + 1)));
+      return m;
+    };
     const terms: Array<{ rule: Rule; start: number; end: number }> = [];
     const pairParts = new Map<number, { a: Match[]; b: Match[] }>();
     for (const m of found) {
       for (const p of m.payloads) {
         if (p.kind === 'context') {
-          let list = ctx.at.get(p.context);
-          if (!list) ctx.at.set(p.context, (list = []));
-          list.push({ start: m.start, end: m.end });
+          mask(ctx.starts, p.context)[m.start] = 1;
+          mask(ctx.ends, p.context)[m.end] = 1;
+          const inside = mask(ctx.inside, p.context);
+          for (let i = m.start; i < m.end; i++) inside[i] = 1;
         } else if (p.kind === 'term') {
           terms.push({ rule: this.lexicon.rules[p.rule]!, start: m.start, end: m.end });
         } else {
@@ -93,10 +108,10 @@ export class Scorer {
     const title = options.title ?? (options.source === 'title' ? text : undefined);
     if (title !== undefined) ctx.educationalTitle = this.titleIsEducational(title, options.source === 'title' ? ctx : null);
 
-    const allow = ctx.at.get('allow') ?? [];
+    const allowed = ctx.inside.get('allow');
     const scored: Array<ScoredMatch & { why: string }> = [];
     for (const t of terms) {
-      if (allow.some((a) => a.start < t.end && t.start < a.end)) continue;
+      if (allowed && covers(allowed, t.start, t.end)) continue;
       const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary');
       if (severity === 0 && why === '') continue;
       scored.push({
@@ -112,7 +127,7 @@ export class Scorer {
   }
 
   private titleIsEducational(title: string, same: Context | null): boolean {
-    if (same) return (same.at.get('educational_titles') ?? []).length > 0;
+    if (same) return same.starts.has('educational_titles');
     const tokens = tokenize(title);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
@@ -123,11 +138,19 @@ export class Scorer {
     const notes: string[] = [];
     let boost = 0;
     let damp = 0;
-    const near = (kind: ContextKind, before: number, after = 0) =>
-      (ctx.at.get(kind) ?? []).some((c) => c.end <= start ? start - c.end <= before : c.start >= end ? c.start - end <= after : false);
-    const anywhere = (kind: ContextKind) => (ctx.at.get(kind) ?? []).some((c) => c.end <= start || c.start >= end);
+    // An occurrence counts as near when it ends at most `before` words before the match or
+    // starts at most `after` words after it; "anywhere" means within the same stretch of text.
+    const near = (kind: ContextKind, before: number, after = 0) => {
+      const ends = ctx.ends.get(kind);
+      const starts = ctx.starts.get(kind);
+      if (!ends || !starts) return false;
+      for (let i = Math.max(0, start - before); i <= start; i++) if (ends[i] === 1) return true;
+      for (let i = end; i <= Math.min(ctx.tokens.length, end + after); i++) if (starts[i] === 1) return true;
+      return false;
+    };
+    const anywhere = (kind: ContextKind) => near(kind, SENTENCE_WINDOW, SENTENCE_WINDOW);
     const strong = rule.flags.has('strong');
-    const firstPerson = anywhere('first_person') || (ctx.at.get('first_person') ?? []).some((c) => c.start >= start && c.end <= end);
+    const firstPerson = anywhere('first_person') || covers(ctx.inside.get('first_person'), start, end);
 
     if (URGENT.has(rule.category)) {
       if (anywhere('time')) {
@@ -160,7 +183,7 @@ export class Scorer {
       damp += 1;
       notes.push('news or reporting (−1)');
     }
-    if (COUNTER_SPEECH.has(rule.category) && (ctx.quoted[start] === 1 || anywhere('quoting'))) {
+    if (COUNTER_SPEECH.has(rule.category) && (isQuoted(ctx, start) || anywhere('quoting'))) {
       damp += 2;
       notes.push('quoted or counter-speech (−2)');
     }
@@ -180,17 +203,37 @@ export class Scorer {
   }
 }
 
-/** The closest a–b pair within the window, either order, as one token range. */
+/** True if any token in [start, end) is marked. */
+function covers(mask: Uint8Array | undefined, start: number, end: number): boolean {
+  if (!mask) return false;
+  for (let i = start; i < end; i++) if (mask[i] === 1) return true;
+  return false;
+}
+
+/**
+ * The first a–b pair within the window, either order, as one token range. Both lists come in
+ * scan order (by end); a sliding pointer keeps this linear in their lengths.
+ */
 function nearestPair(a: Match[], b: Match[], window: number): { start: number; end: number } | null {
-  let best: { start: number; end: number; gap: number } | null = null;
+  let lo = 0;
   for (const x of a) {
-    for (const y of b) {
+    // b matches that end too early to be within the window before x can never pair with a later x.
+    while (lo < b.length && b[lo]!.end < x.start - window) lo++;
+    for (let j = lo; j < b.length; j++) {
+      const y = b[j]!;
+      if (y.end > x.end + window + 16) break; // b is in end order; no phrase is 16 words long
+      if (y.start > x.end + window) continue;
       if (x.start < y.end && y.start < x.end) continue; // the same words cannot be both parts
       const gap = x.end <= y.start ? y.start - x.end : x.start - y.end;
-      if (gap <= window && (!best || gap < best.gap)) best = { start: Math.min(x.start, y.start), end: Math.max(x.end, y.end), gap };
+      if (gap <= window) return { start: Math.min(x.start, y.start), end: Math.max(x.end, y.end) };
     }
   }
-  return best;
+  return null;
+}
+
+function isQuoted(ctx: Context, token: number): boolean {
+  ctx.quoted ??= quotedTokens(ctx.text, ctx.tokens);
+  return ctx.quoted[token] === 1;
 }
 
 /** Marks tokens that sit inside a pair of quotation marks in the original text. */

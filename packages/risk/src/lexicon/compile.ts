@@ -31,6 +31,12 @@ export class CompiledLexicon {
   readonly vocab = new Map<string, number>();
   /** Lexicon words with every letter run cut to one, for inputs like "kiiiill". */
   private readonly squeezedVocab = new Map<string, number>();
+  /**
+   * One-typo readings of longer lexicon words — two neighbouring letters swapped ("haet"),
+   * or one inner letter missing ("hatrd") — for the misspellings that slip past exact lists.
+   * A reading that is itself a lexicon word, or that two words share, is not kept.
+   */
+  private readonly typoVocab = new Map<string, number>();
   private readonly next: Array<Map<number, number>> = [new Map()];
   private fail: Int32Array = new Int32Array(1);
   private readonly output: number[][] = [[]];
@@ -60,8 +66,33 @@ export class CompiledLexicon {
       const id = this.vocab.get(v);
       if (id !== undefined) return id;
     }
-    if (token.squeezed !== null) return this.squeezedVocab.get(token.squeezed) ?? -1;
-    return -1;
+    if (token.squeezed !== null) {
+      const id = this.squeezedVocab.get(token.squeezed);
+      if (id !== undefined) return id;
+    }
+    const typo = this.typoVocab.get(token.variants[0] ?? token.text);
+    return typo !== undefined && typo >= 0 ? typo : -1;
+  }
+
+  private indexTypos(): void {
+    const AMBIGUOUS = -1;
+    const claim = (form: string, id: number) => {
+      if (this.vocab.has(form)) return;
+      const held = this.typoVocab.get(form);
+      this.typoVocab.set(form, held === undefined || held === id ? id : AMBIGUOUS);
+    };
+    for (const [word, id] of this.vocab) {
+      if (!/^[a-z]+$/.test(word)) continue; // Latin letters only: other scripts have other typos
+      if (word.length >= 4) {
+        for (let i = 1; i < word.length - 1; i++) {
+          if (word[i] === word[i + 1]) continue;
+          claim(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2), id);
+        }
+      }
+      if (word.length >= 6) {
+        for (let i = 1; i < word.length - 1; i++) claim(word.slice(0, i) + word.slice(i + 1), id);
+      }
+    }
   }
 
   /** Adds a phrase (already normalised, space-separated words) with a meaning. */
@@ -94,6 +125,7 @@ export class CompiledLexicon {
 
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
+    this.indexTypos();
     const n = this.next.length;
     this.fail = new Int32Array(n);
     this.emits = new Array<number[]>(n);

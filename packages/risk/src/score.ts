@@ -36,6 +36,8 @@ export type ScoreResult = {
 
 /** Categories where time, plans and farewells make a concern more urgent. */
 const URGENT: ReadonlySet<Category> = new Set(['suicide', 'self_harm', 'violence', 'extremism']);
+/** Categories whose words are everyday hyperbole in games and banter ("kill you next round"). */
+const PLAYFUL: ReadonlySet<Category> = new Set(['violence', 'suicide', 'bullying']);
 /** Categories where quoting a phrase to condemn it (counter-speech) is common. */
 const COUNTER_SPEECH: ReadonlySet<Category> = new Set(['discrimination', 'extremism']);
 /** Exposure matters more for young children; some things are legal for adults. */
@@ -171,7 +173,7 @@ export class Scorer {
       }
       boost = Math.min(boost, 2);
     }
-    if (near('negation', NEGATION_WINDOW)) {
+    if (near('negation', NEGATION_WINDOW) || (rule.pair && covers(ctx.inside.get('negation'), start, end))) {
       damp += 2;
       notes.push('negation (−2)');
     }
@@ -183,6 +185,10 @@ export class Scorer {
       damp += 1;
       notes.push('news or reporting (−1)');
     }
+    if (rule.category === 'discrimination' && !rule.pair && near('self_reference', 1)) {
+      damp += 2;
+      notes.push('self-reference, reclaimed use (−2)');
+    }
     if (COUNTER_SPEECH.has(rule.category) && (isQuoted(ctx, start) || anywhere('quoting'))) {
       damp += 2;
       notes.push('quoted or counter-speech (−2)');
@@ -190,6 +196,14 @@ export class Scorer {
     if (!strong && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
       damp += 2;
       notes.push('educational context (−2)');
+    }
+    if ((rule.category === 'drugs' || rule.category === 'gambling') && firstPerson && !near('negation', NEGATION_WINDOW)) {
+      boost++;
+      notes.push('own involvement (+1)');
+    }
+    if (PLAYFUL.has(rule.category) && !strong && anywhere('play')) {
+      damp += 2;
+      notes.push('game or joke context (−2)');
     }
     if ((rule.category === 'suicide' || rule.category === 'self_harm') && anywhere('help_seeking') && !firstPerson) {
       damp += 2;

@@ -22,6 +22,8 @@ export const CONTEXT_KINDS = [
   'help_seeking',
   'educational_titles',
   'allow',
+  'self_reference',
+  'play',
 ] as const;
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };

@@ -121,10 +121,13 @@ function makeToken(text: string, start: number, end: number): Token {
   return { text, variants, squeezed: hasTripleRun(base) ? squeeze(base, 1) : null, start, end };
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Leetspeak readings of a token that mixes letters with digits or symbols. */
-function leetVariants(text: string): string[] {
+function leetVariants(text: string): readonly string[] {
+  if (!hasLeet(text) || !hasLetter(text)) return NONE;
   const out: string[] = [];
-  if (hasLeet(text) && hasLetter(text)) {
+  {
     let decoded = '';
     for (const ch of text) decoded += LEET[ch] ?? ch;
     out.push(decoded);

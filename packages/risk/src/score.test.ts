@@ -152,3 +152,24 @@ describe('score', () => {
     expect(r.matches.map((m) => m.category)).toEqual(['bullying', 'suicide']);
   });
 });
+
+describe('long texts', () => {
+  it('scores a whole screen in windows and keeps offsets into the full text', () => {
+    const filler = 'the quick brown fox jumps over the lazy dog and nothing happens here at all. '.repeat(400); // ~31 KB
+    const text = filler + 'later that night she wrote: i want to die tonight. ' + filler;
+    const r = scorer.score(text, { source: 'screen' });
+    expect(r.category).toBe('suicide');
+    expect(r.severity).toBe(4);
+    const m = r.matches[0]!;
+    expect(text.slice(m.start, m.end)).toBe('want to die');
+  });
+
+  it('finds a phrase that straddles a window boundary', () => {
+    for (const pad of [8180, 8185, 8190, 7700, 7690]) {
+      const text = 'x'.repeat(pad) + ' i kill myself ' + 'y '.repeat(5000);
+      const r = scorer.score(text, { source: 'screen' });
+      expect(r.category).toBe('suicide');
+      expect(text.slice(r.matches[0]!.start, r.matches[0]!.end)).toBe('kill myself');
+    }
+  });
+});

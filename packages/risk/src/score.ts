@@ -67,10 +67,52 @@ type Context = {
   educationalTitle: boolean;
 };
 
+/**
+ * Long texts (a whole screen of OCR) are scored in overlapping windows of this many characters:
+ * memory stays bounded and cost stays linear, and every context rule looks at most twenty words
+ * away, well inside the overlap.
+ */
+const WINDOW_CHARS = 8192;
+const WINDOW_OVERLAP = 512;
+
 export class Scorer {
   constructor(readonly lexicon: CompiledLexicon) {}
 
   score(text: string, options: ScoreOptions): ScoreResult {
+    if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options);
+    let best: ScoreResult | null = null;
+    const seen = new Set<string>();
+    const all: ScoredMatch[] = [];
+    for (let start = 0; ; ) {
+      let end = Math.min(text.length, start + WINDOW_CHARS);
+      if (end < text.length) {
+        const space = text.lastIndexOf(' ', end);
+        if (space > start + WINDOW_CHARS / 2) end = space;
+      }
+      const r = this.scoreWindow(text.slice(start, end), start, options);
+      if (r.severity > 0 && (!best || r.severity > best.severity)) best = r;
+      for (const m of r.matches) {
+        const key = `${m.ruleId}:${m.start}:${m.end}`;
+        if (!seen.has(key) && all.length < MAX_REPORTED) {
+          seen.add(key);
+          all.push(m);
+        }
+      }
+      if (end >= text.length) break;
+      let next = Math.max(start + 1, end - WINDOW_OVERLAP);
+      const space = text.indexOf(' ', next);
+      if (space >= 0 && space < end) next = space + 1;
+      start = next;
+    }
+    if (!best) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
+    const top = best;
+    const first = all.filter((m) => m.category === top.category && m.severity === top.severity);
+    const rest = all.filter((m) => !(m.category === top.category && m.severity === top.severity));
+    return { ...top, matches: [...first, ...rest] };
+  }
+
+  /** Scores one stretch of text; offsets in the result are shifted by `base`. */
+  private scoreWindow(text: string, base: number, options: ScoreOptions): ScoreResult {
     const tokens = tokenize(text);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
@@ -120,8 +162,8 @@ export class Scorer {
         ruleId: t.rule.id,
         category: t.rule.category,
         severity,
-        start: tokens[t.start]!.start,
-        end: tokens[t.end - 1]!.end,
+        start: base + tokens[t.start]!.start,
+        end: base + tokens[t.end - 1]!.end,
         why,
       });
     }
@@ -266,21 +308,36 @@ function quotedTokens(text: string, tokens: Token[]): Uint8Array {
   return out;
 }
 
+/** Most matches reported for one text; the rest still count towards the result. */
+const MAX_REPORTED = 100;
+
+/**
+ * Orders matches by severity, then category priority, then position — by bucketing (six
+ * severities × eleven categories) rather than sorting, so a long screen text stays linear.
+ */
 function summarise(scored: Array<ScoredMatch & { why: string }>): ScoreResult {
-  const flagged = scored.filter((m) => m.severity > 0);
-  if (flagged.length === 0) {
-    const explanation = scored.length ? `not flagged: ${scored.map((m) => m.why).join('; ')}` : 'no rule matched';
+  const buckets: Array<Array<ScoredMatch & { why: string }>> = [];
+  let flaggedCount = 0;
+  for (const m of scored) {
+    if (m.severity === 0) continue;
+    flaggedCount++;
+    const key = (5 - m.severity) * CATEGORY_PRIORITY.length + CATEGORY_PRIORITY.indexOf(m.category);
+    (buckets[key] ??= []).push(m);
+  }
+  if (flaggedCount === 0) {
+    const explanation = scored.length ? `not flagged: ${scored.slice(0, 10).map((m) => m.why).join('; ')}` : 'no rule matched';
     return { category: null, severity: 0, matches: [], explanation };
   }
-  const rank = (c: Category) => CATEGORY_PRIORITY.indexOf(c);
-  flagged.sort((x, y) => y.severity - x.severity || rank(x.category) - rank(y.category) || x.start - y.start);
-  const top = flagged[0]!;
-  const ordered = [...flagged.filter((m) => m.category === top.category), ...flagged.filter((m) => m.category !== top.category)];
+  const inOrder: Array<ScoredMatch & { why: string }> = [];
+  for (const b of buckets) if (b) for (const m of b) if (inOrder.length < MAX_REPORTED) inOrder.push(m);
+  const top = inOrder[0]!;
+  // The reported category's matches first, then the others, each group still in order.
+  const ordered = [...inOrder.filter((m) => m.category === top.category), ...inOrder.filter((m) => m.category !== top.category)];
   return {
     category: top.category,
     severity: top.severity,
     matches: ordered.map(({ ruleId, category, severity, start, end }) => ({ ruleId, category, severity, start, end })),
-    explanation: ordered.map((m) => m.why).join('; '),
+    explanation: ordered.slice(0, 10).map((m) => m.why).join('; ') + (flaggedCount > 10 ? `; and ${flaggedCount - 10} more` : ''),
   };
 }
 

@@ -3,6 +3,9 @@ import { normalisePhrase, squeeze, type Token } from '../normalise';
 import type { Category, Severity } from '../taxonomy';
 import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
 
+/** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
+const WORD_SPACE = 1 << 22;
+
 /** What a matched pattern means. One word sequence can mean several things at once. */
 export type Payload =
   | { kind: 'term'; rule: number }
@@ -37,9 +40,20 @@ export class CompiledLexicon {
    * A reading that is itself a lexicon word, or that two words share, is not kept.
    */
   private readonly typoVocab = new Map<string, number>();
-  private readonly next: Array<Map<number, number>> = [new Map()];
+  /** Words of category terms and pairs (not context words), the only ones given typo readings. */
+  readonly typoWords = new Set<number>();
+  /**
+   * Transitions of every state in one map keyed by `state * WORD_SPACE + word`: one small
+   * entry per edge instead of one Map object per state (tens of thousands of them).
+   */
+  private readonly edges = new Map<number, number>();
+  private states = 1;
   private fail: Int32Array = new Int32Array(1);
+  /** Transitions from the root, by word id: the hot path, as most words start nothing. */
+  private root: Int32Array = new Int32Array(0);
   private readonly output: number[][] = [[]];
+  /** Children of each state, for building failure links breadth-first. */
+  private readonly children: number[][] = [[]];
   /** Per automaton state, the patterns ending there (own and through failure links). */
   private emits: number[][] = [];
   readonly patternLength: number[] = [];
@@ -70,7 +84,9 @@ export class CompiledLexicon {
       const id = this.squeezedVocab.get(token.squeezed);
       if (id !== undefined) return id;
     }
-    const typo = this.typoVocab.get(token.variants[0] ?? token.text);
+    const plain = token.variants[0] ?? token.text;
+    if (plain.length < 4 || plain.length > 13) return -1;
+    const typo = this.typoVocab.get(plain);
     return typo !== undefined && typo >= 0 ? typo : -1;
   }
 
@@ -82,7 +98,7 @@ export class CompiledLexicon {
       this.typoVocab.set(form, held === undefined || held === id ? id : AMBIGUOUS);
     };
     for (const [word, id] of this.vocab) {
-      if (!/^[a-z]+$/.test(word)) continue; // Latin letters only: other scripts have other typos
+      if (!this.typoWords.has(id) || !/^[a-z]+$/.test(word)) continue; // Latin only: other scripts have other typos
       if (word.length >= 4) {
         for (let i = 1; i < word.length - 1; i++) {
           if (word[i] === word[i + 1]) continue;
@@ -96,9 +112,10 @@ export class CompiledLexicon {
   }
 
   /** Adds a phrase (already normalised, space-separated words) with a meaning. */
-  addPattern(words: readonly string[], payload: Payload): void {
+  addPattern(words: readonly string[], payload: Payload, typo = false): void {
     if (words.length === 0) return;
     const ids = words.map((w) => this.wordId(w));
+    if (typo && payload.kind !== 'context' && words.length === 1 && words[0]!.length <= 12) this.typoWords.add(ids[0]!);
     const key = ids.join(',');
     let index = this.patternIndex.get(key);
     if (index === undefined) {
@@ -108,12 +125,13 @@ export class CompiledLexicon {
       this.patternPayloads.push([]);
       let state = 0;
       for (const id of ids) {
-        let to = this.next[state]!.get(id);
+        let to = this.edges.get(state * WORD_SPACE + id);
         if (to === undefined) {
-          to = this.next.length;
-          this.next.push(new Map());
+          to = this.states++;
           this.output.push([]);
-          this.next[state]!.set(id, to);
+          this.children.push([]);
+          this.edges.set(state * WORD_SPACE + id, to);
+          this.children[state]!.push(id);
         }
         state = to;
       }
@@ -126,27 +144,28 @@ export class CompiledLexicon {
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
     this.indexTypos();
-    const n = this.next.length;
+    const n = this.states;
     this.fail = new Int32Array(n);
     this.emits = new Array<number[]>(n);
     this.emits[0] = this.output[0]!;
     const queue: number[] = [];
-    for (const child of this.next[0]!.values()) {
-      this.fail[child] = 0;
-      queue.push(child);
-    }
+    for (const id of this.children[0]!) queue.push(this.edges.get(id)!);
     for (let q = 0; q < queue.length; q++) {
       const state = queue[q]!;
       const f = this.fail[state]!;
       this.emits[state] = this.output[state]!.length ? [...this.output[state]!, ...this.emits[f]!] : this.emits[f]!;
-      for (const [id, child] of this.next[state]!) {
+      for (const id of this.children[state]!) {
+        const child = this.edges.get(state * WORD_SPACE + id)!;
         let g = f;
-        while (g !== 0 && !this.next[g]!.has(id)) g = this.fail[g]!;
-        const to = this.next[g]!.get(id);
+        while (g !== 0 && !this.edges.has(g * WORD_SPACE + id)) g = this.fail[g]!;
+        const to = this.edges.get(g * WORD_SPACE + id);
         this.fail[child] = to !== undefined && to !== child ? to : 0;
         queue.push(child);
       }
     }
+    this.root = new Int32Array(this.vocab.size);
+    for (const id of this.children[0]!) this.root[id] = this.edges.get(id)!;
+    this.children.length = 0; // only needed to build
   }
 
   /** Every pattern occurrence in the tokens, as token index ranges [start, end). */
@@ -159,8 +178,12 @@ export class CompiledLexicon {
         state = 0;
         continue;
       }
-      while (state !== 0 && !this.next[state]!.has(id)) state = this.fail[state]!;
-      state = this.next[state]!.get(id) ?? 0;
+      let to = state === 0 ? undefined : this.edges.get(state * WORD_SPACE + id);
+      while (to === undefined && state !== 0) {
+        state = this.fail[state]!;
+        if (state !== 0) to = this.edges.get(state * WORD_SPACE + id);
+      }
+      state = to ?? this.root[id]!;
       for (const p of this.emits[state]!) {
         found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1 });
       }
@@ -169,7 +192,7 @@ export class CompiledLexicon {
   }
 
   get stateCount(): number {
-    return this.next.length;
+    return this.states;
   }
 }
 
@@ -188,14 +211,17 @@ function slug(category: string, language: string, text: string, taken: Set<strin
   return id;
 }
 
-/** Every normalised form of a lexicon phrase: alternatives expanded; multi-word also joined. */
-function forms(text: string): string[][] {
-  const out: string[][] = [];
+/**
+ * Every normalised form of a lexicon phrase: alternatives expanded; multi-word also joined.
+ * `typo` marks single words as written, which alone get one-typo readings.
+ */
+function forms(text: string): Array<{ words: string[]; typo: boolean }> {
+  const out: Array<{ words: string[]; typo: boolean }> = [];
   for (const alt of expandAlternatives(text)) {
     const words = normalisePhrase(alt).split(' ').filter(Boolean);
     if (words.length === 0) continue;
-    out.push(words);
-    if (words.length > 1) out.push([words.join('')]);
+    out.push({ words, typo: words.length === 1 });
+    if (words.length > 1) out.push({ words: [words.join('')], typo: false });
   }
   return out;
 }
@@ -215,7 +241,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         pair: false,
       });
-      for (const words of forms(term.text)) lex.addPattern(words, { kind: 'term', rule });
+      for (const f of forms(term.text)) lex.addPattern(f.words, { kind: 'term', rule }, f.typo);
     }
     for (const pair of file.pairs) {
       const rule = lex.rules.length;
@@ -228,13 +254,13 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         window: pair.window,
         pair: true,
       });
-      for (const a of pair.a) for (const words of forms(a)) lex.addPattern(words, { kind: 'pair-a', rule });
-      for (const b of pair.b) for (const words of forms(b)) lex.addPattern(words, { kind: 'pair-b', rule });
+      for (const a of pair.a) for (const f of forms(a)) lex.addPattern(f.words, { kind: 'pair-a', rule }, f.typo);
+      for (const b of pair.b) for (const f of forms(b)) lex.addPattern(f.words, { kind: 'pair-b', rule }, f.typo);
     }
   }
   for (const ctx of source.contexts) {
     for (const kind of CONTEXT_KINDS) {
-      for (const phrase of ctx.words[kind]) for (const words of forms(phrase)) lex.addPattern(words, { kind: 'context', context: kind });
+      for (const phrase of ctx.words[kind] ?? []) for (const f of forms(phrase)) lex.addPattern(f.words, { kind: 'context', context: kind });
     }
   }
   lex.seal();

@@ -27,7 +27,7 @@ const source: LexiconSource = {
       file: 'discrimination.en.yaml',
       category: 'discrimination',
       language: 'en',
-      terms: [],
+      terms: [{ text: 'slurword', severity: 3, flags: [] }],
       pairs: [{ id: 'hate-group', a: ['hate', 'despise'], b: ['{women,immigrants}'], window: 3, severity: 3, flags: [] }],
     },
     {
@@ -62,6 +62,8 @@ const source: LexiconSource = {
         help_seeking: ['childline'],
         educational_titles: ['essay', 'bitesize'],
         allow: ['kill the process', 'killer whale'],
+        self_reference: ['im a', 'my'],
+        play: ['next round', 'lol'],
       },
     },
   ],
@@ -134,6 +136,18 @@ describe('score', () => {
   it('treats quoted hate and counter-speech as lower', () => {
     expect(sev('i hate women')).toBe(3);
     expect(sev('saying "i hate women" is wrong')).toBe(1);
+  });
+
+  it('treats a slur used of oneself as reclaimed, not as an attack', () => {
+    expect(sev('you are a slurword')).toBe(3);
+    expect(sev('im a slurword and proud')).toBe(1);
+    expect(sev('love you my slurword')).toBe(1);
+  });
+
+  it('lowers violence and suicide words in game or joke context', () => {
+    expect(sev('gonna kill myself next round')).toBe(sev('gonna kill myself') - 2);
+    expect(sev('i want to die lol')).toBe(1);
+    expect(sev('send nudes lol')).toBe(4); // not a playful category
   });
 
   it('lowers suicide matches for help-seeking without first person', () => {

@@ -187,3 +187,46 @@ describe('long texts', () => {
     }
   });
 });
+
+describe('phrases with many alternatives', () => {
+  const many: LexiconSource = {
+    categories: [
+      {
+        file: 'self_harm.en.yaml',
+        category: 'self_harm',
+        language: 'en',
+        terms: [
+          {
+            text: '{hide,hiding,hid,cover,covering} {my,the} {cuts,scars,marks,burns} {from,for} {pe,my mum,my dad,school,everyone,my parents}',
+            severity: 4,
+            flags: [],
+          },
+          { text: '{punch,punching,kick,kicking,smash} {walls,the wall,doors,the door} {when,cos,because} {,im,i am} {angry,upset,sad}', severity: 3, flags: [] },
+        ],
+        pairs: [],
+      },
+    ],
+    contexts: [],
+  };
+  const slotted = new Scorer(compileLexicon(many));
+
+  it('matches any combination without expanding them all', () => {
+    expect(slotted.lexicon.slotted.length).toBe(2);
+    expect(slotted.lexicon.stateCount).toBeLessThan(100);
+    const r = slotted.score('tbh im hiding the scars from my parents again', { source: 'keys' });
+    expect(r).toMatchObject({ category: 'self_harm', severity: 4 });
+    expect('tbh im hiding the scars from my parents again'.slice(r.matches[0]!.start, r.matches[0]!.end)).toBe('hiding the scars from my parents');
+    expect(slotted.score('cover the marks for pe', { source: 'keys' }).severity).toBe(4);
+  });
+
+  it('needs every slot, in order, end to end', () => {
+    expect(slotted.score('hiding the scars', { source: 'keys' }).severity).toBe(0);
+    expect(slotted.score('hiding the old scars from pe', { source: 'keys' }).severity).toBe(0);
+    expect(slotted.score('the scars hiding from pe', { source: 'keys' }).severity).toBe(0);
+  });
+
+  it('honours optional words inside a slot', () => {
+    expect(slotted.score('punching walls when angry', { source: 'keys' }).severity).toBe(3);
+    expect(slotted.score('punching walls cos im angry', { source: 'keys' }).severity).toBe(3);
+  });
+});

@@ -116,7 +116,7 @@ export class Scorer {
     const tokens = tokenize(text);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
-    const found = this.lexicon.scan(ids);
+    const found = this.lexicon.chainSlots(this.lexicon.scan(ids));
     if (found.length === 0 && options.title === undefined) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 
     const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false };
@@ -175,7 +175,7 @@ export class Scorer {
     const tokens = tokenize(title);
     const ids = new Int32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
-    return this.lexicon.scan(ids).some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
+    return this.lexicon.chainSlots(this.lexicon.scan(ids)).some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
   }
 
   private adjust(rule: Rule, start: number, end: number, ctx: Context, ageBand: AgeBand): { severity: Severity; why: string } {

@@ -12,6 +12,14 @@ export type Payload =
   | { kind: 'pair-a' | 'pair-b'; rule: number }
   | { kind: 'context'; context: ContextKind };
 
+/**
+ * A phrase with many alternatives ("{dont,cant,wont} {go to,see} {the nurse,a doctor}") is not
+ * expanded into every combination — that grows as the product of its choices. Its slots are
+ * matched on their own and chained when they sit end to end: memory grows with the sum of the
+ * choices (plus the first two slots' product), and matching stays one pass.
+ */
+export type SlottedPhrase = { payload: Payload; slots: number };
+
 export type Rule = {
   id: string;
   category: Category;
@@ -23,7 +31,7 @@ export type Rule = {
   pair: boolean;
 };
 
-export type Match = { payloads: readonly Payload[]; start: number; end: number };
+export type Match = { payloads: readonly Payload[]; start: number; end: number; pattern: number };
 
 /**
  * The compiled lexicon: words become integer ids, every term a sequence of ids, and all
@@ -58,8 +66,18 @@ export class CompiledLexicon {
   private emits: number[][] = [];
   readonly patternLength: number[] = [];
   readonly patternPayloads: Payload[][] = [];
+  /**
+   * For chaining slotted phrases. `seconds[p]`: for a pattern p that is a second slot, the
+   * phrases it continues, keyed by the first-slot pattern that must end where p starts.
+   * `laterSlots[p]`: keys (phrase * 64 + slot) of the third and later slots p can be.
+   */
+  private readonly seconds = new Map<number, Map<number, number[]>>();
+  private readonly laterSlots = new Map<number, Set<number>>();
+  /** Patterns that are some phrase's first slot: only their ends are remembered while chaining. */
+  private readonly firsts = new Set<number>();
   private readonly patternIndex = new Map<string, number>();
   readonly rules: Rule[] = [];
+  readonly slotted: SlottedPhrase[] = [];
 
   wordId(word: string): number {
     let id = this.vocab.get(word);
@@ -112,10 +130,10 @@ export class CompiledLexicon {
   }
 
   /** Adds a phrase (already normalised, space-separated words) with a meaning. */
-  addPattern(words: readonly string[], payload: Payload, typo = false): void {
-    if (words.length === 0) return;
+  addPattern(words: readonly string[], payload: Payload | null, typo = false): number {
+    if (words.length === 0) return -1;
     const ids = words.map((w) => this.wordId(w));
-    if (typo && payload.kind !== 'context' && words.length === 1 && words[0]!.length <= 12) this.typoWords.add(ids[0]!);
+    if (typo && payload && payload.kind !== 'context' && words.length === 1 && words[0]!.length <= 12) this.typoWords.add(ids[0]!);
     const key = ids.join(',');
     let index = this.patternIndex.get(key);
     if (index === undefined) {
@@ -138,7 +156,8 @@ export class CompiledLexicon {
       this.output[state]!.push(index);
     }
     const list = this.patternPayloads[index]!;
-    if (!list.some((p) => samePayload(p, payload))) list.push(payload);
+    if (payload && !list.some((p) => samePayload(p, payload))) list.push(payload);
+    return index;
   }
 
   /** Builds failure links breadth-first; call once after the last addPattern. */
@@ -185,10 +204,78 @@ export class CompiledLexicon {
       }
       state = to ?? this.root[id]!;
       for (const p of this.emits[state]!) {
-        found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1 });
+        found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1, pattern: p });
       }
     }
     return found;
+  }
+
+  /**
+   * Joins slot matches of slotted phrases that sit end to end into whole-phrase matches.
+   * `found` is in scan order (by end), so a slot's predecessor is always seen first. Work per
+   * match is bounded by what ends where it starts, not by how many phrases share its words.
+   */
+  chainSlots(found: Match[]): Match[] {
+    if (this.slotted.length === 0) return found;
+    const firstEnds = new Map<number, Array<{ pattern: number; start: number }>>();
+    const progress = new Map<number, Array<{ phrase: number; slot: number; start: number }>>();
+    const out: Match[] = [];
+    const advance = (phrase: number, slot: number, start: number, end: number) => {
+      if (slot === this.slotted[phrase]!.slots - 1) {
+        out.push({ payloads: [this.slotted[phrase]!.payload], start, end, pattern: -1 });
+        return;
+      }
+      let list = progress.get(end);
+      if (!list) progress.set(end, (list = []));
+      list.push({ phrase, slot, start });
+    };
+    for (const m of found) {
+      out.push(m);
+      const p = m.pattern;
+      if (p < 0) continue;
+      const byFirst = this.seconds.get(p);
+      if (byFirst) {
+        for (const f of firstEnds.get(m.start) ?? []) {
+          for (const phrase of byFirst.get(f.pattern) ?? []) advance(phrase, 1, f.start, m.end);
+        }
+      }
+      const later = this.laterSlots.get(p);
+      if (later) {
+        for (const g of progress.get(m.start) ?? []) {
+          if (later.has(g.phrase * 64 + g.slot + 1)) advance(g.phrase, g.slot + 1, g.start, m.end);
+        }
+      }
+      if (this.firsts.has(p)) {
+        let list = firstEnds.get(m.end);
+        if (!list) firstEnds.set(m.end, (list = []));
+        list.push({ pattern: p, start: m.start });
+      }
+    }
+    return out;
+  }
+
+  /** Registers a slotted phrase from its slots' alternatives (normalised words, none empty). */
+  addSlotted(slots: string[][][], payload: Payload): void {
+    const phrase = this.slotted.length;
+    this.slotted.push({ payload, slots: slots.length });
+    const ids = slots.map((alts) => alts.map((words) => this.addPattern(words, null)));
+    for (const q of ids[0]!) this.firsts.add(q);
+    for (const p of ids[1]!) {
+      let byFirst = this.seconds.get(p);
+      if (!byFirst) this.seconds.set(p, (byFirst = new Map()));
+      for (const q of ids[0]!) {
+        const list = byFirst.get(q);
+        if (!list) byFirst.set(q, [phrase]);
+        else if (list[list.length - 1] !== phrase) list.push(phrase);
+      }
+    }
+    for (let slot = 2; slot < ids.length; slot++) {
+      for (const p of ids[slot]!) {
+        let set = this.laterSlots.get(p);
+        if (!set) this.laterSlots.set(p, (set = new Set()));
+        set.add(phrase * 64 + slot);
+      }
+    }
   }
 
   get stateCount(): number {
@@ -200,6 +287,65 @@ function samePayload(a: Payload, b: Payload): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'context') return a.context === (b as typeof a).context;
   return a.rule === (b as { rule: number }).rule;
+}
+
+/** Phrases with more combinations than this are matched slot by slot. */
+const MAX_EXPANSIONS = 64;
+
+/** Splits a phrase template into words at spaces outside braces: "a {b c,d} e{,s}" → [a, {b c,d}, e{,s}]. */
+function templateWords(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let word = '';
+  for (const ch of text) {
+    if (ch === '{') depth++;
+    if (ch === '}') depth = Math.max(0, depth - 1);
+    if (ch === ' ' && depth === 0) {
+      if (word) out.push(word);
+      word = '';
+    } else word += ch;
+  }
+  if (word) out.push(word);
+  return out;
+}
+
+/** Registers a phrase: every combination if there are few, otherwise slot by slot. */
+function addPhrase(lex: CompiledLexicon, text: string, payload: Payload): void {
+  const expansions = expandAlternatives(text);
+  if (expansions.length <= MAX_EXPANSIONS) {
+    for (const f of forms(text)) lex.addPattern(f.words, payload, f.typo);
+    return;
+  }
+  // Slots: each template word's alternatives; runs of plain words become one slot.
+  let slots: string[][] = [];
+  for (const w of templateWords(text)) {
+    const alts = expandAlternatives(w).map((a) => normalisePhrase(a));
+    const last = slots[slots.length - 1];
+    if (alts.length === 1 && last && last.length === 1 && last[0] !== '') last[0] = `${last[0]} ${alts[0]}`.trim();
+    else slots.push(alts);
+  }
+  // An optional slot ("{,all}") is folded into its neighbour, so every slot is required.
+  for (let i = 0; i < slots.length; ) {
+    const alts = slots[i]!;
+    if (!alts.includes('') || slots.length === 1) {
+      i++;
+      continue;
+    }
+    const other = i + 1 < slots.length ? i + 1 : i - 1;
+    const [first, second] = other > i ? [alts, slots[other]!] : [slots[other]!, alts];
+    const joined = [...new Set(first.flatMap((x) => second.map((y) => `${x} ${y}`.trim())))];
+    slots.splice(Math.min(i, other), 2, joined);
+    i = Math.min(i, other);
+  }
+  slots = slots.map((alts) => alts.filter((a) => a !== ''));
+  if (slots.length === 1) {
+    for (const alt of slots[0]!) lex.addPattern(alt.split(' '), payload);
+    return;
+  }
+  lex.addSlotted(
+    slots.map((alts) => alts.map((a) => a.split(' '))),
+    payload,
+  );
 }
 
 function slug(category: string, language: string, text: string, taken: Set<string>): string {
@@ -241,7 +387,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         pair: false,
       });
-      for (const f of forms(term.text)) lex.addPattern(f.words, { kind: 'term', rule }, f.typo);
+      addPhrase(lex, term.text, { kind: 'term', rule });
     }
     for (const pair of file.pairs) {
       const rule = lex.rules.length;
@@ -254,13 +400,13 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         window: pair.window,
         pair: true,
       });
-      for (const a of pair.a) for (const f of forms(a)) lex.addPattern(f.words, { kind: 'pair-a', rule }, f.typo);
-      for (const b of pair.b) for (const f of forms(b)) lex.addPattern(f.words, { kind: 'pair-b', rule }, f.typo);
+      for (const a of pair.a) addPhrase(lex, a, { kind: 'pair-a', rule });
+      for (const b of pair.b) addPhrase(lex, b, { kind: 'pair-b', rule });
     }
   }
   for (const ctx of source.contexts) {
     for (const kind of CONTEXT_KINDS) {
-      for (const phrase of ctx.words[kind] ?? []) for (const f of forms(phrase)) lex.addPattern(f.words, { kind: 'context', context: kind });
+      for (const phrase of ctx.words[kind] ?? []) addPhrase(lex, phrase, { kind: 'context', context: kind });
     }
   }
   lex.seal();

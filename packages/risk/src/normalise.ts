@@ -13,20 +13,36 @@
  * on input text.
  */
 
-export type Token = {
-  /** The normalised token. */
-  text: string;
-  /** Other spellings to try when `text` is not a lexicon word: leetspeak decoded. */
-  variants: readonly string[];
+/** A word of the input, normalised, with its position in the original text. */
+export class Token {
+  private leet: readonly string[] | undefined;
+  private squeezedForm: string | null | undefined;
+
+  constructor(
+    /** The normalised token. */
+    readonly text: string,
+    /** UTF-16 offsets of the token in the original input: [start, end). */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** Other spellings to try when `text` is not a lexicon word: leetspeak decoded. Computed on first use. */
+  get variants(): readonly string[] {
+    return (this.leet ??= leetVariants(this.text));
+  }
+
   /**
    * For a token with a run of three or more of one letter ("kiiiill"): every run cut to one
    * letter ("kil"), to look up among lexicon words squeezed the same way ("kill" → "kil").
    */
-  squeezed: string | null;
-  /** UTF-16 offsets of the token in the original input: [start, end). */
-  start: number;
-  end: number;
-};
+  get squeezed(): string | null {
+    if (this.squeezedForm === undefined) {
+      const base = this.variants[0] ?? this.text;
+      this.squeezedForm = hasTripleRun(base) ? squeeze(base, 1) : null;
+    }
+    return this.squeezedForm;
+  }
+}
 
 const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
 
@@ -116,9 +132,7 @@ function hasLeet(s: string): boolean {
 }
 
 function makeToken(text: string, start: number, end: number): Token {
-  const variants = leetVariants(text);
-  const base = variants[0] ?? text;
-  return { text, variants, squeezed: hasTripleRun(base) ? squeeze(base, 1) : null, start, end };
+  return new Token(text, start, end);
 }
 
 const NONE: readonly string[] = Object.freeze([]);

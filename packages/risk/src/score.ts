@@ -167,6 +167,7 @@ export class Scorer {
         why,
       });
     }
+    corroborate(scored);
     return summarise(scored);
   }
 
@@ -306,6 +307,29 @@ function quotedTokens(text: string, tokens: Token[]): Uint8Array {
     if (c === '"' || c === '“' || c === '”' || c === '«' || c === '»') open = !open;
   }
   return out;
+}
+
+/**
+ * Two or more different rules of one category on separate words ("so mature for your age" and
+ * "our little secret") corroborate each other: the strongest of them gains one level.
+ */
+function corroborate(scored: Array<ScoredMatch & { why: string }>): void {
+  const byCategory = new Map<Category, Array<ScoredMatch & { why: string }>>();
+  for (const m of scored) {
+    if (m.severity < 1) continue;
+    let list = byCategory.get(m.category);
+    if (!list) byCategory.set(m.category, (list = []));
+    list.push(m);
+  }
+  for (const list of byCategory.values()) {
+    if (list.length < 2) continue;
+    let top = list[0]!;
+    for (const m of list) if (m.severity > top.severity) top = m;
+    const other = list.find((m) => m.ruleId !== top.ruleId && (m.end <= top.start || m.start >= top.end));
+    if (!other || top.severity < 2 || top.severity >= 5) continue;
+    top.severity = clampSeverity(top.severity + 1);
+    top.why = top.why.replace(/ → \d$/, ` corroborated by ${other.ruleId} (+1) → ${top.severity}`);
+  }
 }
 
 /** Most matches reported for one text; the rest still count towards the result. */

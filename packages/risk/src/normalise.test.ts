@@ -56,6 +56,10 @@ describe('normaliser', () => {
     expect(words('i am a b')).toEqual(['i', 'am', 'a', 'b']); // two single letters are not a split word
   });
 
+  it('keeps a leading pronoun apart from split letters', () => {
+    expect(words('I h a t e them')).toEqual(['i', 'hate', 'them']);
+  });
+
   it('drops apostrophes without splitting words', () => {
     expect(words("don't i'm can’t")).toEqual(['dont', 'im', 'cant']);
   });

@@ -94,6 +94,12 @@ describe('score', () => {
     }
   });
 
+  it('separates a pronoun run into a lexicon word, and nothing else', () => {
+    expect(sev('ihate women')).toBe(3);
+    expect(sev('ikill myself')).toBeGreaterThanOrEqual(4);
+    expect(scorer.score('thehate women', keys).category).toBeNull(); // "the" is not a run-on prefix
+  });
+
   it('expands alternatives in terms', () => {
     expect(sev('i wanna to die')).toBeGreaterThanOrEqual(3);
   });

@@ -48,7 +48,7 @@ const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
 };
 
 const INTENT_WINDOW = 4;
-const NEGATION_WINDOW = 2;
+const NEGATION_WINDOW = 1;
 const THIRD_PERSON_WINDOW = 4;
 
 /** How far (in words) a context word may be from a match and still count as "in the text". */
@@ -113,9 +113,19 @@ export class Scorer {
 
   /** Scores one stretch of text; offsets in the result are shifted by `base`. */
   private scoreWindow(text: string, base: number, options: ScoreOptions): ScoreResult {
-    const tokens = tokenize(text);
-    const ids = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
+    let tokens = tokenize(text);
+    let ids = new Int32Array(tokens.length);
+    let runOns = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      ids[i] = this.lexicon.resolve(tokens[i]!);
+      if (ids[i] === -1 && this.lexicon.splitRunOn(tokens[i]!)) runOns++;
+    }
+    if (runOns > 0) {
+      // Split words run together ("ihate") and look them up again.
+      tokens = tokens.flatMap((t, i) => (ids[i] === -1 ? (this.lexicon.splitRunOn(t) ?? [t]) : [t]));
+      ids = new Int32Array(tokens.length);
+      for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
+    }
     const found = this.lexicon.chainSlots(this.lexicon.scan(ids));
     if (found.length === 0 && options.title === undefined) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 
@@ -125,7 +135,7 @@ export class Scorer {
       if (!m) map.set(kind, (m = new Uint8Array(tokens.length + 1)));
       return m;
     };
-    const terms: Array<{ rule: Rule; start: number; end: number }> = [];
+    const terms: Array<{ rule: Rule; start: number; end: number; gap?: { start: number; end: number } }> = [];
     const pairParts = new Map<number, { a: Match[]; b: Match[] }>();
     for (const m of found) {
       for (const p of m.payloads) {
@@ -146,7 +156,7 @@ export class Scorer {
     for (const [ruleIndex, parts] of pairParts) {
       const rule = this.lexicon.rules[ruleIndex]!;
       const hit = nearestPair(parts.a, parts.b, rule.window ?? 5);
-      if (hit) terms.push({ rule, start: hit.start, end: hit.end });
+      if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
     const title = options.title ?? (options.source === 'title' ? text : undefined);
@@ -156,7 +166,7 @@ export class Scorer {
     const scored: Array<ScoredMatch & { why: string }> = [];
     for (const t of terms) {
       if (allowed && covers(allowed, t.start, t.end)) continue;
-      const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary');
+      const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary', t.gap);
       if (severity === 0 && why === '') continue;
       scored.push({
         ruleId: t.rule.id,
@@ -179,7 +189,14 @@ export class Scorer {
     return this.lexicon.chainSlots(this.lexicon.scan(ids)).some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
   }
 
-  private adjust(rule: Rule, start: number, end: number, ctx: Context, ageBand: AgeBand): { severity: Severity; why: string } {
+  private adjust(
+    rule: Rule,
+    start: number,
+    end: number,
+    ctx: Context,
+    ageBand: AgeBand,
+    gap?: { start: number; end: number },
+  ): { severity: Severity; why: string } {
     const notes: string[] = [];
     let boost = 0;
     let damp = 0;
@@ -216,11 +233,17 @@ export class Scorer {
       }
       boost = Math.min(boost, 2);
     }
-    if (near('negation', NEGATION_WINDOW) || (rule.pair && covers(ctx.inside.get('negation'), start, end))) {
+    if (near('negation', NEGATION_WINDOW) || (gap !== undefined && covers(ctx.inside.get('negation'), gap.start, gap.end))) {
       damp += 2;
       notes.push('negation (−2)');
     }
-    if (!strong && !rule.flags.has('direct') && near('third_person', THIRD_PERSON_WINDOW) && !near('first_person', THIRD_PERSON_WINDOW)) {
+    if (
+      (rule.category === 'suicide' || rule.category === 'self_harm') &&
+      !strong &&
+      !rule.flags.has('direct') &&
+      near('third_person', THIRD_PERSON_WINDOW) &&
+      !near('first_person', THIRD_PERSON_WINDOW)
+    ) {
       damp += 1;
       notes.push('third person (−1)');
     }
@@ -271,7 +294,7 @@ function covers(mask: Uint8Array | undefined, start: number, end: number): boole
  * The first a–b pair within the window, either order, as one token range. Both lists come in
  * scan order (by end); a sliding pointer keeps this linear in their lengths.
  */
-function nearestPair(a: Match[], b: Match[], window: number): { start: number; end: number } | null {
+function nearestPair(a: Match[], b: Match[], window: number): { start: number; end: number; gap: { start: number; end: number } } | null {
   let lo = 0;
   for (const x of a) {
     // b matches that end too early to be within the window before x can never pair with a later x.
@@ -282,7 +305,10 @@ function nearestPair(a: Match[], b: Match[], window: number): { start: number; e
       if (y.start > x.end + window) continue;
       if (x.start < y.end && y.start < x.end) continue; // the same words cannot be both parts
       const gap = x.end <= y.start ? y.start - x.end : x.start - y.end;
-      if (gap <= window) return { start: Math.min(x.start, y.start), end: Math.max(x.end, y.end) };
+      if (gap <= window) {
+        const [first, second] = x.end <= y.start ? [x, y] : [y, x];
+        return { start: first.start, end: second.end, gap: { start: first.end, end: second.start } };
+      }
     }
   }
   return null;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { normalisePhrase, squeeze, type Token } from '../normalise';
+import { normalisePhrase, squeeze, Token } from '../normalise';
 import type { Category, Severity } from '../taxonomy';
 import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
+
+const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all'];
 
 /** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
 const WORD_SPACE = 1 << 22;
@@ -106,6 +108,24 @@ export class CompiledLexicon {
     if (plain.length < 4 || plain.length > 13) return -1;
     const typo = this.typoVocab.get(plain);
     return typo !== undefined && typo >= 0 ? typo : -1;
+  }
+
+  /**
+   * A pronoun run into the next word ("ihate", "ukill", "allmuslims"): the two words, when the
+   * rest is a lexicon word of four or more letters. Only these short prefixes are tried, so
+   * ordinary words that merely contain a lexicon word ("therapist") are left alone.
+   */
+  splitRunOn(token: Token): [Token, Token] | null {
+    const text = token.text;
+    if (text.length < 5) return null;
+    for (const prefix of RUN_ON_PREFIXES) {
+      if (!text.startsWith(prefix) || text.length - prefix.length < 4) continue;
+      const rest = text.slice(prefix.length);
+      if (!this.vocab.has(rest) || !this.vocab.has(prefix)) continue;
+      const cut = token.start + prefix.length;
+      return [new Token(prefix, token.start, cut), new Token(rest, cut, token.end)];
+    }
+    return null;
   }
 
   private indexTypos(): void {

@@ -37,7 +37,7 @@ export type ScoreResult = {
 /** Categories where time, plans and farewells make a concern more urgent. */
 const URGENT: ReadonlySet<Category> = new Set(['suicide', 'self_harm', 'violence', 'extremism']);
 /** Categories whose words are everyday hyperbole in games and banter ("kill you next round"). */
-const PLAYFUL: ReadonlySet<Category> = new Set(['violence', 'suicide', 'bullying']);
+const PLAYFUL: ReadonlySet<Category> = new Set(['violence', 'suicide']);
 /** Categories where quoting a phrase to condemn it (counter-speech) is common. */
 const COUNTER_SPEECH: ReadonlySet<Category> = new Set(['discrimination', 'extremism']);
 /** Exposure matters more for young children; some things are legal for adults. */

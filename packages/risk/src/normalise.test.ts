@@ -60,6 +60,15 @@ describe('normaliser', () => {
     expect(words('I h a t e them')).toEqual(['i', 'hate', 'them']);
   });
 
+  it('reads whole-word txt-speak as the word', () => {
+    expect(words('see u at skool 2moro')).toEqual(['see', 'you', 'at', 'school', 'tomorrow']);
+  });
+
+  it('offers the dropped g and Arabic words without their clitics', () => {
+    expect(tokenize('bringin')[0]!.variants).toContain('bringing');
+    expect(tokenize('بالسكين')[0]!.variants).toContain('سكين');
+  });
+
   it('drops apostrophes without splitting words', () => {
     expect(words("don't i'm can’t")).toEqual(['dont', 'im', 'cant']);
   });

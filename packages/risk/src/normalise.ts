@@ -131,20 +131,51 @@ function hasLeet(s: string): boolean {
   return false;
 }
 
+/**
+ * Txt-speak written for whole words, read as the word. Lexicon terms pass through the same
+ * table, so "skool" in a term and "school" in a message meet.
+ */
+const SLANG: Record<string, string> = {
+  skool: 'school', skewl: 'school', skl: 'school',
+  '2moro': 'tomorrow', '2morrow': 'tomorrow', '2mrw': 'tomorrow', tmrw: 'tomorrow', tmr: 'tomorrow', tomoz: 'tomorrow', tmoz: 'tomorrow',
+  '2nite': 'tonight', '2night': 'tonight', tonite: 'tonight', tnight: 'tonight',
+  '2day': 'today', b4: 'before', coz: 'because', cuz: 'because', bc: 'because', becoz: 'because',
+  pls: 'please', plz: 'please', ppl: 'people', peeps: 'people', u: 'you', ur: 'your', urself: 'yourself', ya: 'you',
+  bf: 'boyfriend', gf: 'girlfriend', pix: 'pics', pic: 'pic', nudez: 'nudes', wiv: 'with', wid: 'with', w: 'with',
+  m8: 'mate', m8s: 'mates', gr8: 'great', wen: 'when', wot: 'what', wat: 'what', dat: 'that', dis: 'this', der: 'there',
+};
+
 function makeToken(text: string, start: number, end: number): Token {
-  return new Token(text, start, end);
+  return new Token(SLANG[text] ?? text, start, end);
 }
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** Arabic words carry clitics: "bi-" (with), "wa-" (and), "li-" (for), "al-" (the). */
+const ARABIC_PREFIXES = ['وال', 'بال', 'لل', 'ال', 'و', 'ب', 'ل', 'ف'];
+
+function arabicVariants(text: string): readonly string[] {
+  const out: string[] = [];
+  for (const p of ARABIC_PREFIXES) if (text.startsWith(p) && text.length - p.length >= 3) out.push(text.slice(p.length));
+  // "-g" dropped? no: that is English; Arabic has no such ending.
+  return out.length ? out : NONE;
+}
+
+/** Spoken English drops the final g: "bringin", "stabbin", "killin". */
+function gDropped(text: string): readonly string[] {
+  return text.length >= 5 && text.endsWith('in') && /^[a-z]+$/.test(text) ? [text + 'g'] : NONE;
+}
+
 /** Leetspeak readings of a token that mixes letters with digits or symbols. */
 function leetVariants(text: string): readonly string[] {
-  if (!hasLeet(text) || !hasLetter(text)) return NONE;
+  const c = text.charCodeAt(0);
+  if (c >= 0x0600 && c <= 0x06ff) return arabicVariants(text);
+  if (!hasLeet(text) || !hasLetter(text)) return gDropped(text);
   const out: string[] = [];
   {
     let decoded = '';
     for (const ch of text) decoded += LEET[ch] ?? ch;
-    out.push(decoded);
+    out.push(SLANG[decoded] ?? decoded);
     if (text.includes('1')) {
       let withL = '';
       for (const ch of text) withL += ch === '1' ? 'l' : (LEET[ch] ?? ch);

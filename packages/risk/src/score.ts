@@ -65,6 +65,8 @@ type Context = {
   quoted: Uint8Array | null;
   text: string;
   educationalTitle: boolean;
+  /** The scored text is itself a window title. */
+  isTitle: boolean;
 };
 
 /**
@@ -129,7 +131,7 @@ export class Scorer {
     const found = this.lexicon.chainSlots(this.lexicon.scan(ids));
     if (found.length === 0 && options.title === undefined) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 
-    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false };
+    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, isTitle: options.source === 'title' };
     const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {
       let m = map.get(kind);
       if (!m) map.set(kind, (m = new Uint8Array(tokens.length + 1)));
@@ -259,7 +261,9 @@ export class Scorer {
       damp += 2;
       notes.push('quoted or counter-speech (−2)');
     }
-    if (!strong && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
+    // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
+    const lessonTitle = ctx.educationalTitle && ctx.isTitle && !firstPerson && !anywhere('second_person');
+    if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
       damp += 2;
       notes.push('educational context (−2)');
     }

@@ -135,7 +135,7 @@ function hasLeet(s: string): boolean {
  * Txt-speak written for whole words, read as the word. Lexicon terms pass through the same
  * table, so "skool" in a term and "school" in a message meet.
  */
-const SLANG: Record<string, string> = {
+const SLANG_WORDS: Record<string, string> = {
   skool: 'school', skewl: 'school', skl: 'school',
   '2moro': 'tomorrow', '2morrow': 'tomorrow', '2mrw': 'tomorrow', tmrw: 'tomorrow', tmr: 'tomorrow', tomoz: 'tomorrow', tmoz: 'tomorrow',
   '2nite': 'tonight', '2night': 'tonight', tonite: 'tonight', tnight: 'tonight',
@@ -145,8 +145,10 @@ const SLANG: Record<string, string> = {
   m8: 'mate', m8s: 'mates', gr8: 'great', wen: 'when', wot: 'what', wat: 'what', dat: 'that', dis: 'this', der: 'there',
 };
 
+const SLANG = new Map(Object.entries(SLANG_WORDS));
+
 function makeToken(text: string, start: number, end: number): Token {
-  return new Token(SLANG[text] ?? text, start, end);
+  return new Token(SLANG.get(text) ?? text, start, end);
 }
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -163,7 +165,12 @@ function arabicVariants(text: string): readonly string[] {
 
 /** Spoken English drops the final g: "bringin", "stabbin", "killin". */
 function gDropped(text: string): readonly string[] {
-  return text.length >= 5 && text.endsWith('in') && /^[a-z]+$/.test(text) ? [text + 'g'] : NONE;
+  if (text.length < 5 || text.charCodeAt(text.length - 1) !== 0x6e || text.charCodeAt(text.length - 2) !== 0x69) return NONE;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) return NONE;
+  }
+  return [text + 'g'];
 }
 
 /** Leetspeak readings of a token that mixes letters with digits or symbols. */
@@ -175,7 +182,7 @@ function leetVariants(text: string): readonly string[] {
   {
     let decoded = '';
     for (const ch of text) decoded += LEET[ch] ?? ch;
-    out.push(SLANG[decoded] ?? decoded);
+    out.push(SLANG.get(decoded) ?? decoded);
     if (text.includes('1')) {
       let withL = '';
       for (const ch of text) withL += ch === '1' ? 'l' : (LEET[ch] ?? ch);

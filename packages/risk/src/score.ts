@@ -117,14 +117,18 @@ export class Scorer {
   private scoreWindow(text: string, base: number, options: ScoreOptions): ScoreResult {
     let tokens = tokenize(text);
     let ids = new Int32Array(tokens.length);
-    let runOns = 0;
+    let runOns: Map<number, [Token, Token]> | null = null;
     for (let i = 0; i < tokens.length; i++) {
       ids[i] = this.lexicon.resolve(tokens[i]!);
-      if (ids[i] === -1 && this.lexicon.splitRunOn(tokens[i]!)) runOns++;
+      if (ids[i] === -1) {
+        const split = this.lexicon.splitRunOn(tokens[i]!);
+        if (split) (runOns ??= new Map()).set(i, split);
+      }
     }
-    if (runOns > 0) {
+    if (runOns) {
       // Split words run together ("ihate") and look them up again.
-      tokens = tokens.flatMap((t, i) => (ids[i] === -1 ? (this.lexicon.splitRunOn(t) ?? [t]) : [t]));
+      const splits = runOns;
+      tokens = tokens.flatMap((t, i) => splits.get(i) ?? [t]);
       ids = new Int32Array(tokens.length);
       for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
     }

@@ -4,6 +4,7 @@ import type { Category, Severity } from '../taxonomy';
 import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
 
 const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all'];
+const RUN_ON_FIRST = new Set(RUN_ON_PREFIXES.map((p) => p.charCodeAt(0)));
 
 /** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
 const WORD_SPACE = 1 << 22;
@@ -117,7 +118,7 @@ export class CompiledLexicon {
    */
   splitRunOn(token: Token): [Token, Token] | null {
     const text = token.text;
-    if (text.length < 5) return null;
+    if (text.length < 5 || !RUN_ON_FIRST.has(text.charCodeAt(0))) return null;
     for (const prefix of RUN_ON_PREFIXES) {
       if (!text.startsWith(prefix) || text.length - prefix.length < 4) continue;
       const rest = text.slice(prefix.length);

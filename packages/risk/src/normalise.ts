@@ -159,7 +159,6 @@ const ARABIC_PREFIXES = ['وال', 'بال', 'لل', 'ال', 'و', 'ب', 'ل', '
 function arabicVariants(text: string): readonly string[] {
   const out: string[] = [];
   for (const p of ARABIC_PREFIXES) if (text.startsWith(p) && text.length - p.length >= 3) out.push(text.slice(p.length));
-  // "-g" dropped? no: that is English; Arabic has no such ending.
   return out.length ? out : NONE;
 }
 

@@ -141,7 +141,8 @@ describe('score', () => {
 
   it('treats quoted hate and counter-speech as lower', () => {
     expect(sev('i hate women')).toBe(3);
-    expect(sev('saying "i hate women" is wrong')).toBe(1);
+    expect(sev('saying "i hate women" is wrong')).toBe(0);
+    expect(sev('he keeps saying i hate women')).toBe(1);
   });
 
   it('treats a slur used of oneself as reclaimed, not as an attack', () => {

@@ -261,9 +261,16 @@ export class Scorer {
       damp += 2;
       notes.push('self-reference, reclaimed use (−2)');
     }
-    if (COUNTER_SPEECH.has(rule.category) && (isQuoted(ctx, start) || anywhere('quoting'))) {
-      damp += 2;
-      notes.push('quoted or counter-speech (−2)');
+    if (COUNTER_SPEECH.has(rule.category)) {
+      // Quoting a phrase and condemning it are separate signals; together they lower more.
+      if (isQuoted(ctx, start)) {
+        damp += 2;
+        notes.push('quoted (−2)');
+      }
+      if (anywhere('quoting')) {
+        damp += 2;
+        notes.push('counter-speech (−2)');
+      }
     }
     // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
     const lessonTitle = ctx.educationalTitle && ctx.isTitle && !firstPerson && !anywhere('second_person');

@@ -81,7 +81,8 @@ export class Scorer {
   constructor(readonly lexicon: CompiledLexicon) {}
 
   score(text: string, options: ScoreOptions): ScoreResult {
-    if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options);
+    const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
+    if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options, educational);
     let best: ScoreResult | null = null;
     const seen = new Set<string>();
     const all: ScoredMatch[] = [];
@@ -91,7 +92,7 @@ export class Scorer {
         const space = text.lastIndexOf(' ', end);
         if (space > start + WINDOW_CHARS / 2) end = space;
       }
-      const r = this.scoreWindow(text.slice(start, end), start, options);
+      const r = this.scoreWindow(text.slice(start, end), start, options, educational);
       if (r.severity > 0 && (!best || r.severity > best.severity)) best = r;
       for (const m of r.matches) {
         const key = `${m.ruleId}:${m.start}:${m.end}`;
@@ -106,15 +107,15 @@ export class Scorer {
       if (space >= 0 && space < end) next = space + 1;
       start = next;
     }
-    if (!best) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
+    if (!best) return nothingFound();
     const top = best;
     const first = all.filter((m) => m.category === top.category && m.severity === top.severity);
     const rest = all.filter((m) => !(m.category === top.category && m.severity === top.severity));
     return { ...top, matches: [...first, ...rest] };
   }
 
-  /** Scores one stretch of text; offsets in the result are shifted by `base`. */
-  private scoreWindow(text: string, base: number, options: ScoreOptions): ScoreResult {
+  /** Words of a text and every lexicon match in them; words run together ("ihate") are split. */
+  private read(text: string): { tokens: Token[]; found: Match[] } {
     let tokens = tokenize(text);
     let ids = new Int32Array(tokens.length);
     let runOns: Map<number, [Token, Token]> | null = null;
@@ -126,14 +127,21 @@ export class Scorer {
       }
     }
     if (runOns) {
-      // Split words run together ("ihate") and look them up again.
       const splits = runOns;
       tokens = tokens.flatMap((t, i) => splits.get(i) ?? [t]);
       ids = new Int32Array(tokens.length);
       for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
     }
-    const found = this.lexicon.chainSlots(this.lexicon.scan(ids));
-    if (found.length === 0 && options.title === undefined) return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
+    return { tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids)) };
+  }
+
+  /**
+   * Scores one stretch of text; offsets in the result are shifted by `base`. `titleIsEducational`
+   * is decided once per text for a separate window title (null when the text is the title).
+   */
+  private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null): ScoreResult {
+    const { tokens, found } = this.read(text);
+    if (found.length === 0 && options.title === undefined) return nothingFound();
 
     const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, isTitle: options.source === 'title' };
     const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {
@@ -165,8 +173,7 @@ export class Scorer {
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
-    const title = options.title ?? (options.source === 'title' ? text : undefined);
-    if (title !== undefined) ctx.educationalTitle = this.titleIsEducational(title, options.source === 'title' ? ctx : null);
+    ctx.educationalTitle = titleIsEducational ?? (options.source === 'title' && ctx.starts.has('educational_titles'));
 
     const allowed = ctx.inside.get('allow');
     const scored: Array<ScoredMatch & { why: string }> = [];
@@ -187,12 +194,8 @@ export class Scorer {
     return summarise(scored);
   }
 
-  private titleIsEducational(title: string, same: Context | null): boolean {
-    if (same) return same.starts.has('educational_titles');
-    const tokens = tokenize(title);
-    const ids = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
-    return this.lexicon.chainSlots(this.lexicon.scan(ids)).some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
+  private titleIsEducational(title: string): boolean {
+    return this.read(title).found.some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
   }
 
   private adjust(
@@ -296,6 +299,10 @@ export class Scorer {
     const why = `${rule.id} (${rule.severity})${notes.length ? ' ' + notes.join(', ') : ''} → ${severity}`;
     return { severity, why };
   }
+}
+
+function nothingFound(): ScoreResult {
+  return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 }
 
 /** True if any token in [start, end) is marked. */

@@ -100,6 +100,18 @@ describe('score', () => {
     expect(scorer.score('thehate women', keys).category).toBeNull(); // "the" is not a run-on prefix
   });
 
+  it('separates two lexicon words run together, only when both halves are lexicon words', () => {
+    expect(sev('despisewomen')).toBe(3);
+    expect(sev('hatewomen')).toBe(3);
+    expect(scorer.score('hatefulwomen', keys).category).toBeNull();
+  });
+
+  it('reads one typo in the longer words of a phrase, not in short ones', () => {
+    expect(sev('kill mysefl')).toBe(4); // swapped letters
+    expect(sev('kill myslf')).toBe(4); // a missing letter
+    expect(scorer.score('klil myself', keys).category).toBeNull(); // four letters in a phrase: no typo reading
+  });
+
   it('expands alternatives in terms', () => {
     expect(sev('i wanna to die')).toBeGreaterThanOrEqual(3);
   });
@@ -113,8 +125,9 @@ describe('score', () => {
   });
 
   it('lowers for negation just before the match', () => {
-    expect(sev('i dont want to die')).toBe(1);
+    expect(sev('i dont want to die')).toBe(0);
     expect(sev('i dont know why but i want to die')).toBe(3); // too far away to negate
+    expect(sev('i want to die not joking')).toBe(3); // after the match it does not deny it
   });
 
   it('lowers for third person and for news', () => {
@@ -142,7 +155,8 @@ describe('score', () => {
   it('treats quoted hate and counter-speech as lower', () => {
     expect(sev('i hate women')).toBe(3);
     expect(sev('saying "i hate women" is wrong')).toBe(0);
-    expect(sev('he keeps saying i hate women')).toBe(1);
+    expect(sev('he keeps saying i hate women')).toBe(0); // the condemnation governs the words: −3
+    expect(sev('saying so was a mistake because honestly i hate women')).toBe(1); // further away: −2
   });
 
   it('treats a slur used of oneself as reclaimed, not as an attack', () => {

@@ -39,7 +39,7 @@ const URGENT: ReadonlySet<Category> = new Set(['suicide', 'self_harm', 'violence
 /** Categories whose words are everyday hyperbole in games and banter ("kill you next round"). */
 const PLAYFUL: ReadonlySet<Category> = new Set(['violence', 'suicide']);
 /** Categories where quoting a phrase to condemn it (counter-speech) is common. */
-const COUNTER_SPEECH: ReadonlySet<Category> = new Set(['discrimination', 'extremism']);
+const COUNTER_SPEECH: ReadonlySet<Category> = new Set(['discrimination', 'extremism', 'bullying']);
 /** Exposure matters more for young children; some things are legal for adults. */
 const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
   primary: { pornography: 1, cse: 1, violence: 1, gambling: 1, drugs: 1 },
@@ -210,13 +210,13 @@ export class Scorer {
     let boost = 0;
     let damp = 0;
     // An occurrence counts as near when it ends at most `before` words before the match or
-    // starts at most `after` words after it; "anywhere" means within the same stretch of text.
+    // starts within the `after` words that follow it; "anywhere" means within the same stretch of text.
     const near = (kind: ContextKind, before: number, after = 0) => {
       const ends = ctx.ends.get(kind);
       const starts = ctx.starts.get(kind);
       if (!ends || !starts) return false;
       for (let i = Math.max(0, start - before); i <= start; i++) if (ends[i] === 1) return true;
-      for (let i = end; i <= Math.min(ctx.tokens.length, end + after); i++) if (starts[i] === 1) return true;
+      for (let i = end; i < Math.min(ctx.tokens.length, end + after); i++) if (starts[i] === 1) return true;
       return false;
     };
     const anywhere = (kind: ContextKind) => near(kind, SENTENCE_WINDOW, SENTENCE_WINDOW);
@@ -243,8 +243,9 @@ export class Scorer {
       boost = Math.min(boost, 2);
     }
     if (near('negation', NEGATION_WINDOW) || (gap !== undefined && covers(ctx.inside.get('negation'), gap.start, gap.end))) {
-      damp += 2;
-      notes.push('negation (−2)');
+      // "No one deserves to die", "I'm not going to hurt anyone": the statement is denied.
+      damp += 3;
+      notes.push('negation (−3)');
     }
     if (
       (rule.category === 'suicide' || rule.category === 'self_harm') &&
@@ -266,11 +267,15 @@ export class Scorer {
     }
     if (COUNTER_SPEECH.has(rule.category)) {
       // Quoting a phrase and condemning it are separate signals; together they lower more.
-      if (isQuoted(ctx, start)) {
+      if (isQuoted(ctx, start, end)) {
         damp += 2;
         notes.push('quoted (−2)');
       }
-      if (anywhere('quoting')) {
+      // A condemnation that governs the words ("calling people X is not okay") lowers more.
+      if (near('quoting', 4, 4) || covers(ctx.inside.get('quoting'), start, end)) {
+        damp += 3;
+        notes.push('counter-speech (−3)');
+      } else if (anywhere('quoting')) {
         damp += 2;
         notes.push('counter-speech (−2)');
       }
@@ -336,9 +341,10 @@ function nearestPair(a: Match[], b: Match[], window: number): { start: number; e
   return null;
 }
 
-function isQuoted(ctx: Context, token: number): boolean {
+/** True if any word of the match sits between quotation marks. */
+function isQuoted(ctx: Context, start: number, end: number): boolean {
   ctx.quoted ??= quotedTokens(ctx.text, ctx.tokens);
-  return ctx.quoted[token] === 1;
+  return covers(ctx.quoted, start, end);
 }
 
 /** Marks tokens that sit inside a pair of quotation marks in the original text. */

@@ -5,6 +5,7 @@ import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type 
 
 const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all'];
 const RUN_ON_FIRST = new Set(RUN_ON_PREFIXES.map((p) => p.charCodeAt(0)));
+const RUN_ON_SUFFIXES = ['all', 'them', 'you', 'to', 'em'];
 
 /** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
 const WORD_SPACE = 1 << 22;
@@ -118,7 +119,7 @@ export class CompiledLexicon {
    */
   splitRunOn(token: Token): [Token, Token] | null {
     const text = token.text;
-    if (text.length < 5 || !RUN_ON_FIRST.has(text.charCodeAt(0))) return null;
+    if (text.length < 5 || !RUN_ON_FIRST.has(text.charCodeAt(0))) return this.splitPair(token);
     for (const prefix of RUN_ON_PREFIXES) {
       if (!text.startsWith(prefix) || text.length - prefix.length < 4) continue;
       const rest = text.slice(prefix.length);
@@ -126,7 +127,32 @@ export class CompiledLexicon {
       const cut = token.start + prefix.length;
       return [new Token(prefix, token.start, cut), new Token(rest, cut, token.end)];
     }
+    return this.splitPair(token);
+  }
+
+  /**
+   * Two lexicon words with the space between them lost ("femalevermin", "hangall"): both
+   * parts of four or more letters, or a longer word and one of a few short words that
+   * often follow. Only tokens the lexicon does not know get here, and a cut counts only when
+   * both halves are lexicon words, so "therapist" stays whole.
+   */
+  private splitPair(token: Token): [Token, Token] | null {
+    const text = token.text;
+    if (text.length < 6 || text.length > 24 || !/^[a-z]+$/.test(text)) return null;
+    for (const suffix of RUN_ON_SUFFIXES) {
+      if (text.length - suffix.length >= 4 && text.endsWith(suffix) && this.vocab.has(text.slice(0, -suffix.length))) {
+        return this.cutAt(token, text.length - suffix.length);
+      }
+    }
+    for (let i = 4; i <= text.length - 4; i++) {
+      if (this.vocab.has(text.slice(0, i)) && this.vocab.has(text.slice(i))) return this.cutAt(token, i);
+    }
     return null;
+  }
+
+  private cutAt(token: Token, i: number): [Token, Token] {
+    const cut = Math.min(token.start + i, token.end);
+    return [new Token(token.text.slice(0, i), token.start, cut), new Token(token.text.slice(i), cut, token.end)];
   }
 
   private indexTypos(): void {
@@ -154,7 +180,14 @@ export class CompiledLexicon {
   addPattern(words: readonly string[], payload: Payload | null, typo = false): number {
     if (words.length === 0) return -1;
     const ids = words.map((w) => this.wordId(w));
-    if (typo && payload && payload.kind !== 'context' && words.length === 1 && words[0]!.length <= 12) this.typoWords.add(ids[0]!);
+    if (typo && payload && payload.kind !== 'context') {
+      // A single word gets typo readings from four letters; inside a phrase, whose other words
+      // must match too, from five (short words' typos are too often other real words).
+      const min = words.length === 1 ? 4 : 5;
+      words.forEach((w, i) => {
+        if (w.length >= min && w.length <= 12) this.typoWords.add(ids[i]!);
+      });
+    }
     const key = ids.join(',');
     let index = this.patternIndex.get(key);
     if (index === undefined) {
@@ -380,14 +413,14 @@ function slug(category: string, language: string, text: string, taken: Set<strin
 
 /**
  * Every normalised form of a lexicon phrase: alternatives expanded; multi-word also joined.
- * `typo` marks single words as written, which alone get one-typo readings.
+ * `typo` marks the words as written (not the joined form), which get one-typo readings.
  */
 function forms(text: string): Array<{ words: string[]; typo: boolean }> {
   const out: Array<{ words: string[]; typo: boolean }> = [];
   for (const alt of expandAlternatives(text)) {
     const words = normalisePhrase(alt).split(' ').filter(Boolean);
     if (words.length === 0) continue;
-    out.push({ words, typo: words.length === 1 });
+    out.push({ words, typo: true });
     if (words.length > 1) out.push({ words: [words.join('')], typo: false });
   }
   return out;

@@ -1,6 +1,40 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CATEGORIES } from '../taxonomy';
 import { compileLexicon } from './compile';
 import { readLexicon } from './source';
+
+describe('named sets', () => {
+  const write = (files: Record<string, string>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-lexicon-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    return dir;
+  };
+  const pairFile = (b: string) => `category: discrimination\nlanguage: en\npairs:\n  - { id: hate, a: [hate], b: ["${b}"], severity: 3 }\n`;
+
+  it('are written once and used in pairs of any file as @name', () => {
+    const dir = write({ 'sets.en.yaml': 'language: en\nsets:\n  groups: [women, immigrants]\n', 'discrimination.en.yaml': pairFile('@groups') });
+    try {
+      const pair = readLexicon(dir).categories[0]!.pairs[0]!;
+      expect(pair.b).toEqual(['women', 'immigrants']);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('fail the build when unknown or defined twice, naming the file', () => {
+    const unknown = write({ 'discrimination.en.yaml': pairFile('@nothing') });
+    const twice = write({ 'sets.en.yaml': 'language: en\nsets:\n  groups: [women]\n', 'sets.fr.yaml': 'language: fr\nsets:\n  groups: [femmes]\n' });
+    try {
+      expect(() => readLexicon(unknown)).toThrow(/discrimination\.en\.yaml: pairs\[0\]\.b: no set named nothing/);
+      expect(() => readLexicon(twice)).toThrow(/sets\.fr\.yaml: sets\.groups: already defined in sets\.en\.yaml/);
+    } finally {
+      rmSync(unknown, { recursive: true });
+      rmSync(twice, { recursive: true });
+    }
+  });
+});
 
 describe('the shipped lexicon', () => {
   const source = readLexicon();

@@ -30,6 +30,9 @@ export type ContextFile = { file: string; language: string; words: Record<Contex
 
 export type LexiconSource = { categories: CategoryFile[]; contexts: ContextFile[] };
 
+/** A named list of words, written once (`sets:` in any file) and used in pairs as `"@name"`. */
+const SET_NAME = /^[a-z][a-z0-9_]*$/;
+
 export class LexiconError extends Error {
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
@@ -66,6 +69,7 @@ function words(file: string, where: string, value: unknown): string[] {
 export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
   const categories: CategoryFile[] = [];
   const contexts: ContextFile[] = [];
+  const sets = new Map<string, { file: string; words: string[] }>();
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     let doc: unknown;
     try {
@@ -76,6 +80,16 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
     if (typeof doc !== 'object' || doc === null) throw new LexiconError(name, 'must be a YAML mapping');
     const d = doc as Record<string, unknown>;
     if (typeof d.language !== 'string') throw new LexiconError(name, '`language` is required');
+    if (d.sets !== undefined) {
+      if (typeof d.sets !== 'object' || d.sets === null || Array.isArray(d.sets)) throw new LexiconError(name, '`sets` must be a mapping of names to lists');
+      for (const [setName, list] of Object.entries(d.sets as Record<string, unknown>)) {
+        if (!SET_NAME.test(setName)) throw new LexiconError(name, `sets.${setName}: names are lower-case letters, digits and _`);
+        const held = sets.get(setName);
+        if (held) throw new LexiconError(name, `sets.${setName}: already defined in ${held.file}`);
+        sets.set(setName, { file: name, words: words(name, `sets.${setName}`, list) });
+      }
+    }
+    if (name.startsWith('sets.')) continue;
     if (name.startsWith('context.')) {
       const w = {} as Record<ContextKind, string[]>;
       for (const kind of CONTEXT_KINDS) w[kind] = d[kind] === undefined ? [] : words(name, kind, d[kind]);
@@ -116,6 +130,20 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
       });
     }
     categories.push({ file: name, category: d.category, language: d.language, terms, pairs });
+  }
+  // Pairs may name a set ("@protected_groups") in place of words; sets are resolved once all files are read.
+  const resolve = (file: string, where: string, list: string[]) =>
+    list.flatMap((w) => {
+      if (!w.startsWith('@')) return [w];
+      const set = sets.get(w.slice(1));
+      if (!set) throw new LexiconError(file, `${where}: no set named ${w.slice(1)}`);
+      return set.words;
+    });
+  for (const c of categories) {
+    for (const [i, p] of c.pairs.entries()) {
+      p.a = resolve(c.file, `pairs[${i}].a`, p.a);
+      p.b = resolve(c.file, `pairs[${i}].b`, p.b);
+    }
   }
   return { categories, contexts };
 }

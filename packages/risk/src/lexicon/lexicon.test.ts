@@ -5,7 +5,7 @@ import { CATEGORIES } from '../taxonomy';
 import { compileLexicon } from './compile';
 import { readLexicon } from './source';
 
-describe('named sets', () => {
+describe('lexicon files', () => {
   const write = (files: Record<string, string>) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'haven-lexicon-'));
     for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
@@ -18,6 +18,15 @@ describe('named sets', () => {
     try {
       const pair = readLexicon(dir).categories[0]!.pairs[0]!;
       expect(pair.b).toEqual(['women', 'immigrants']);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('rejects nested or unbalanced braces, naming the file and the entry', () => {
+    const dir = write({ 'suicide.en.yaml': 'category: suicide\nlanguage: en\nterms:\n  - { text: "{{want,need}} to die", severity: 3 }\n' });
+    try {
+      expect(() => readLexicon(dir)).toThrow(/suicide\.en\.yaml: terms\[0\]: .* nests braces/);
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -62,7 +62,23 @@ function words(file: string, where: string, value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((w) => typeof w === 'string' || typeof w === 'number')) {
     throw new LexiconError(file, `${where}: must be a list of words or phrases`);
   }
-  return value.map(String);
+  return value.map((w) => checkBraces(file, where, String(w)));
+}
+
+/** Alternatives are one level deep: `{a,b}`, never `{{a,b}}` or an unclosed `{`. */
+function checkBraces(file: string, where: string, text: string): string {
+  let open = false;
+  for (const c of text) {
+    if (c === '{') {
+      if (open) throw new LexiconError(file, `${where}: "${text}" nests braces; alternatives are one level deep`);
+      open = true;
+    } else if (c === '}') {
+      if (!open) throw new LexiconError(file, `${where}: "${text}" closes a brace it never opened`);
+      open = false;
+    }
+  }
+  if (open) throw new LexiconError(file, `${where}: "${text}" leaves a brace open`);
+  return text;
 }
 
 /** Reads and checks every lexicon file in a directory. Throws LexiconError naming the file. */
@@ -108,7 +124,7 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
       const text = term.text.trim().toLowerCase();
       if (seen.has(text)) continue; // a repeated entry adds nothing
       seen.add(text);
-      terms.push({ text, severity: severityOf(name, where, term.severity), flags: flagsOf(name, where, term.flags) });
+      terms.push({ text: checkBraces(name, where, text), severity: severityOf(name, where, term.severity), flags: flagsOf(name, where, term.flags) });
     }
     const pairs: SourcePair[] = [];
     for (const [i, p] of ((d.pairs as unknown[] | undefined) ?? []).entries()) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CATEGORIES } from '../taxonomy';
 import { compileLexicon } from './compile';
 import { readLexicon } from './source';
+import { Scorer } from '../score';
 
 describe('lexicon files', () => {
   const write = (files: Record<string, string>) => {
@@ -18,6 +19,22 @@ describe('lexicon files', () => {
     try {
       const pair = readLexicon(dir).categories[0]!.pairs[0]!;
       expect(pair.b).toEqual(['women', 'immigrants']);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('may be a slot inside a term, matched without expanding every combination', () => {
+    const dir = write({
+      'sets.en.yaml': 'language: en\nsets:\n  groups: ["{women,immigrants}", gay people]\n',
+      'discrimination.en.yaml': 'category: discrimination\nlanguage: en\nterms:\n  - { text: "make those @groups suffer", severity: 4 }\n',
+    });
+    try {
+      const source = readLexicon(dir);
+      expect(source.categories[0]!.terms[0]!.text).toBe('make those {women,immigrants,gay people} suffer');
+      const scorer = new Scorer(compileLexicon(source));
+      expect(scorer.score('i will make those gay people suffer', { source: 'keys' }).severity).toBe(4);
+      expect(scorer.score('i will make those gay people smile', { source: 'keys' }).severity).toBe(0);
     } finally {
       rmSync(dir, { recursive: true });
     }

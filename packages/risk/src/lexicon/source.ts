@@ -147,15 +147,24 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
     }
     categories.push({ file: name, category: d.category, language: d.language, terms, pairs });
   }
-  // Pairs may name a set ("@protected_groups") in place of words; sets are resolved once all files are read.
-  const resolve = (file: string, where: string, list: string[]) =>
-    list.flatMap((w) => {
-      if (!w.startsWith('@')) return [w];
-      const set = sets.get(w.slice(1));
-      if (!set) throw new LexiconError(file, `${where}: no set named ${w.slice(1)}`);
-      return set.words;
-    });
+  // Pairs may name a set ("@protected_groups") in place of words, and a term may use one as a
+  // slot ("make those @protected_groups suffer"); sets are resolved once all files are read.
+  const expanded = new Map<string, string[]>();
+  const setWords = (file: string, where: string, name: string) => {
+    let list = expanded.get(name);
+    if (!list) {
+      const set = sets.get(name);
+      if (!set) throw new LexiconError(file, `${where}: no set named ${name}`);
+      list = [...new Set(set.words.flatMap((w) => expandAlternatives(w.trim().toLowerCase())))].filter((w) => !/[,{}@]/.test(w));
+      expanded.set(name, list);
+    }
+    return list;
+  };
+  const resolve = (file: string, where: string, list: string[]) => list.flatMap((w) => (w.startsWith('@') ? setWords(file, where, w.slice(1)) : [w]));
   for (const c of categories) {
+    for (const [i, t] of c.terms.entries()) {
+      if (t.text.includes('@')) t.text = t.text.replace(/@([a-z][a-z0-9_]*)/g, (_m, name: string) => `{${setWords(c.file, `terms[${i}]`, name).join(',')}}`);
+    }
     for (const [i, p] of c.pairs.entries()) {
       p.a = resolve(c.file, `pairs[${i}].a`, p.a);
       p.b = resolve(c.file, `pairs[${i}].b`, p.b);

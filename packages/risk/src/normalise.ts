@@ -262,11 +262,8 @@ export function tokenize(input: string): Token[] {
     let j = i;
     while (j < raw.length && raw[j]!.text.length === 1 && (j === i || isLetterGap(input, raw[j - 1]!.end, raw[j]!.start))) j++;
     if (j - i >= 3) {
-      // "I h a t e": a leading "i" is the pronoun, not the first letter of the word.
-      if (raw[i]!.text === 'i' && j - i >= 4) {
-        tokens.push(makeToken('i', raw[i]!.start, raw[i]!.end));
-        i++;
-      }
+      // "I h a t e", "a c a n c e r" join to "ihate", "acancer": the scorer parts a leading
+      // pronoun or article from a lexicon word when the whole is not one (see splitRunOn).
       const joined = raw.slice(i, j).map((t) => t.text).join('');
       tokens.push(makeToken(joined, raw[i]!.start, raw[j - 1]!.end));
       i = j;

@@ -96,6 +96,8 @@ describe('score', () => {
 
   it('separates a pronoun run into a lexicon word, and nothing else', () => {
     expect(sev('ihate women')).toBe(3);
+    expect(sev('I h a t e women')).toBe(3);
+    expect(sev('women are a s l u r w o r d')).toBe(3); // "aslurword": the article parted
     expect(sev('ikill myself')).toBeGreaterThanOrEqual(4);
     expect(scorer.score('thehate women', keys).category).toBeNull(); // "the" is not a run-on prefix
   });

@@ -3,7 +3,7 @@ import { normalisePhrase, squeeze, Token } from '../normalise';
 import type { Category, Severity } from '../taxonomy';
 import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
 
-const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all'];
+const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all', 'a'];
 const RUN_ON_FIRST = new Set(RUN_ON_PREFIXES.map((p) => p.charCodeAt(0)));
 const RUN_ON_SUFFIXES = ['all', 'them', 'you', 'to', 'em'];
 

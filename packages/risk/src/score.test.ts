@@ -24,6 +24,13 @@ const source: LexiconSource = {
       pairs: [],
     },
     {
+      file: 'violence.en.yaml',
+      category: 'violence',
+      language: 'en',
+      terms: [{ text: 'kill you', severity: 3, flags: ['direct'] }],
+      pairs: [],
+    },
+    {
       file: 'discrimination.en.yaml',
       category: 'discrimination',
       language: 'en',
@@ -63,7 +70,8 @@ const source: LexiconSource = {
         educational_titles: ['essay', 'bitesize'],
         allow: ['kill the process', 'killer whale'],
         self_reference: ['im a', 'my'],
-        play: ['next round', 'lol'],
+        play: ['next round'],
+        joking: ['lol'],
       },
     },
   ],
@@ -169,6 +177,8 @@ describe('score', () => {
 
   it('lowers violence and suicide words in game or joke context', () => {
     expect(sev('gonna kill myself next round')).toBe(sev('gonna kill myself') - 2);
+    expect(sev('kill you next round')).toBe(0); // a game settles a threat: −3
+    expect(sev('kill you lol')).toBe(1); // a joke marker: −2
     expect(sev('i want to die lol')).toBe(1);
     expect(sev('send nudes lol')).toBe(4); // not a playful category
   });

@@ -65,6 +65,8 @@ type Context = {
   quoted: Uint8Array | null;
   text: string;
   educationalTitle: boolean;
+  /** A screen whose first line (the window's header) names a lesson, worksheet or revision site. */
+  lessonHeader: boolean;
   /** The scored text is itself a window title. */
   isTitle: boolean;
 };
@@ -82,7 +84,9 @@ export class Scorer {
 
   score(text: string, options: ScoreOptions): ScoreResult {
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
-    if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options, educational);
+    // A screen's first line is usually the window's own header ("E-safety lesson Year 8", "Chemistry Worksheet 4").
+    const header = options.source === 'screen' && educational === null ? this.titleIsEducational(firstLine(text)) : false;
+    if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options, educational, header);
     let best: ScoreResult | null = null;
     const seen = new Set<string>();
     const all: ScoredMatch[] = [];
@@ -92,7 +96,7 @@ export class Scorer {
         const space = text.lastIndexOf(' ', end);
         if (space > start + WINDOW_CHARS / 2) end = space;
       }
-      const r = this.scoreWindow(text.slice(start, end), start, options, educational);
+      const r = this.scoreWindow(text.slice(start, end), start, options, educational, header);
       if (r.severity > 0 && (!best || r.severity > best.severity)) best = r;
       for (const m of r.matches) {
         const key = `${m.ruleId}:${m.start}:${m.end}`;
@@ -139,11 +143,11 @@ export class Scorer {
    * Scores one stretch of text; offsets in the result are shifted by `base`. `titleIsEducational`
    * is decided once per text for a separate window title (null when the text is the title).
    */
-  private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null): ScoreResult {
+  private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
     const { tokens, found } = this.read(text);
     if (found.length === 0 && options.title === undefined) return nothingFound();
 
-    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, isTitle: options.source === 'title' };
+    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, lessonHeader, isTitle: options.source === 'title' };
     const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {
       let m = map.get(kind);
       if (!m) map.set(kind, (m = new Uint8Array(tokens.length + 1)));
@@ -173,7 +177,7 @@ export class Scorer {
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
-    ctx.educationalTitle = titleIsEducational ?? (options.source === 'title' && ctx.starts.has('educational_titles'));
+    ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && ctx.starts.has('educational_titles')));
 
     const allowed = ctx.inside.get('allow');
     const scored: Array<ScoredMatch & { why: string }> = [];
@@ -281,7 +285,8 @@ export class Scorer {
       }
     }
     // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
-    const lessonTitle = ctx.educationalTitle && ctx.isTitle && !firstPerson && !anywhere('second_person');
+    // On a lesson's screen "you" is the generic reader, so only the writer's own voice keeps strong terms.
+    const lessonTitle = ctx.educationalTitle && ((ctx.isTitle && !anywhere('second_person')) || ctx.lessonHeader) && !firstPerson;
     if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
       damp += 2;
       notes.push('educational context (−2)');
@@ -290,9 +295,17 @@ export class Scorer {
       boost++;
       notes.push('own involvement (+1)');
     }
-    if (PLAYFUL.has(rule.category) && !strong && anywhere('play')) {
-      damp += 2;
-      notes.push('game or joke context (−2)');
+    if (PLAYFUL.has(rule.category) && !strong) {
+      // A game named ("next round", "respawn") all but settles a threat; a joke marker ("lol")
+      // also masks real distress, so it lowers less and never lowers suicide below low.
+      if (anywhere('play')) {
+        const by = rule.category === 'violence' ? 3 : 2;
+        damp += by;
+        notes.push(`game context (−${by})`);
+      } else if (anywhere('joking')) {
+        damp += 2;
+        notes.push('joking (−2)');
+      }
     }
     if ((rule.category === 'suicide' || rule.category === 'self_harm') && anywhere('help_seeking') && !firstPerson) {
       damp += 2;
@@ -304,6 +317,12 @@ export class Scorer {
     const why = `${rule.id} (${rule.severity})${notes.length ? ' ' + notes.join(', ') : ''} → ${severity}`;
     return { severity, why };
   }
+}
+
+/** The first line of a text, at most 200 characters: where a screen shows its window's header. */
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return text.slice(0, Math.min(nl < 0 ? text.length : nl, 200));
 }
 
 function nothingFound(): ScoreResult {

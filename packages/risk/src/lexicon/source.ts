@@ -24,6 +24,7 @@ export const CONTEXT_KINDS = [
   'allow',
   'self_reference',
   'play',
+  'joking',
 ] as const;
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };

@@ -145,7 +145,8 @@ export class Scorer {
    */
   private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
     const { tokens, found } = this.read(text);
-    if (found.length === 0 && options.title === undefined) return nothingFound();
+    // Most text holds context words ("i", "you") and nothing to score: stop before building context.
+    if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) return nothingFound();
 
     const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, lessonHeader, isTitle: options.source === 'title' };
     const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {

@@ -24,6 +24,13 @@ const source: LexiconSource = {
       pairs: [],
     },
     {
+      file: 'drugs.en.yaml',
+      category: 'drugs',
+      language: 'en',
+      terms: [{ text: 'buy weed', severity: 2, flags: [] }],
+      pairs: [],
+    },
+    {
       file: 'violence.en.yaml',
       category: 'violence',
       language: 'en',
@@ -72,6 +79,7 @@ const source: LexiconSource = {
         self_reference: ['im a', 'my'],
         play: ['next round'],
         joking: ['lol'],
+        searching: ['how to'],
       },
     },
   ],
@@ -138,6 +146,7 @@ describe('score', () => {
     expect(sev('i dont want to die')).toBe(0);
     expect(sev('i dont know why but i want to die')).toBe(3); // too far away to negate
     expect(sev('i want to die not joking')).toBe(3); // after the match it does not deny it
+    expect(sev('u ok? no i want to die')).toBe(3); // "no" answering a question does not deny
   });
 
   it('lowers for third person and for news', () => {
@@ -160,6 +169,7 @@ describe('score', () => {
     expect(scorer.score('gonna drink the bleach', keys).category).toBe('suicide');
     expect(sev('bleach i will drink')).toBeGreaterThanOrEqual(4);
     expect(sev('bleach the white shirts then drink some squash')).toBe(0);
+    expect(sev('bleach i will not drink')).toBe(sev('bleach i will drink') - 3); // negated between the parts
   });
 
   it('treats quoted hate and counter-speech as lower', () => {
@@ -183,8 +193,18 @@ describe('score', () => {
     expect(sev('send nudes lol')).toBe(4); // not a playful category
   });
 
+  it('raises own involvement in drugs and a named means, for first person and for a search', () => {
+    expect(sev('buy weed')).toBe(2);
+    expect(sev('i buy weed')).toBe(3);
+    expect(sev('how to buy weed')).toBe(3);
+    expect(sev('noose')).toBe(3);
+    expect(sev('my noose')).toBe(4);
+    expect(sev('how to tie a noose')).toBe(4);
+  });
+
   it('lowers suicide matches for help-seeking without first person', () => {
     expect(sev('childline: wanna to die')).toBe(1);
+    expect(sev('childline: how to cope when you wanna to die')).toBe(1); // a search is not a disclosure
     expect(sev('childline i want to die')).toBe(3);
   });
 

@@ -226,7 +226,11 @@ export class Scorer {
     };
     const anywhere = (kind: ContextKind) => near(kind, SENTENCE_WINDOW, SENTENCE_WINDOW);
     const strong = rule.flags.has('strong');
+    // A bare "no" before "i …" answers a question ("u ok?" "no i cut again"); it does not deny.
+    const answer = start > 0 && ctx.tokens[start - 1]!.text === 'no' && ctx.starts.get('first_person')?.[start] === 1;
+    const negated = near('negation', NEGATION_WINDOW) && !answer;
     const firstPerson = anywhere('first_person') || covers(ctx.inside.get('first_person'), start, end);
+    const ownQuestion = firstPerson || anywhere('searching');
 
     if (URGENT.has(rule.category)) {
       if (anywhere('time')) {
@@ -241,13 +245,15 @@ export class Scorer {
         boost++;
         notes.push('intent (+1)');
       }
-      if (rule.flags.has('method') && firstPerson) {
+      if (rule.flags.has('method') && ownQuestion) {
         boost++;
         notes.push('means with first person (+1)');
       }
       boost = Math.min(boost, 2);
     }
-    if (near('negation', NEGATION_WINDOW) || (gap !== undefined && covers(ctx.inside.get('negation'), gap.start, gap.end))) {
+    // Between a pair's parts only a short gap is one clause ("women do not deserve …").
+    const gapNegated = gap !== undefined && gap.end - gap.start <= 3 && covers(ctx.inside.get('negation'), gap.start, gap.end);
+    if (negated || gapNegated) {
       // "No one deserves to die", "I'm not going to hurt anyone": the statement is denied.
       damp += 3;
       notes.push('negation (−3)');
@@ -292,7 +298,7 @@ export class Scorer {
       damp += 2;
       notes.push('educational context (−2)');
     }
-    if ((rule.category === 'drugs' || rule.category === 'gambling') && firstPerson && !near('negation', NEGATION_WINDOW)) {
+    if ((rule.category === 'drugs' || rule.category === 'gambling') && ownQuestion && !negated) {
       boost++;
       notes.push('own involvement (+1)');
     }

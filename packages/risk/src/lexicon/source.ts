@@ -25,6 +25,7 @@ export const CONTEXT_KINDS = [
   'self_reference',
   'play',
   'joking',
+  'searching',
 ] as const;
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };

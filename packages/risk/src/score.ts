@@ -47,6 +47,8 @@ const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
   staff: { gambling: -1, drugs: -1 },
 };
 
+const CATEGORY_CAP: Partial<Record<Category, Severity>> = { gambling: 4, drugs: 4, pornography: 4 };
+
 const INTENT_WINDOW = 4;
 const NEGATION_WINDOW = 1;
 const THIRD_PERSON_WINDOW = 4;
@@ -252,7 +254,7 @@ export class Scorer {
       boost = Math.min(boost, 2);
     }
     // Between a pair's parts only a short gap is one clause ("women do not deserve …").
-    const gapNegated = gap !== undefined && gap.end - gap.start <= 3 && covers(ctx.inside.get('negation'), gap.start, gap.end);
+    const gapNegated = gap !== undefined && gap.end - gap.start <= 4 && covers(ctx.inside.get('negation'), gap.start, gap.end);
     if (negated || gapNegated) {
       // "No one deserves to die", "I'm not going to hurt anyone": the statement is denied.
       damp += 3;
@@ -320,7 +322,14 @@ export class Scorer {
     }
     const shift = AGE_SHIFT[ageBand][rule.category] ?? 0;
     if (shift) notes.push(`${ageBand} (${shift > 0 ? '+' : '−'}${Math.abs(shift)})`);
-    const severity = clampSeverity(rule.severity + boost - damp + shift);
+    let severity = clampSeverity(rule.severity + boost - damp + shift);
+    // Critical (5) means a life at risk or illegal content; a gambling, drugs or pornography
+    // concern stops at severe unless its rule says otherwise (an overdose is marked strong).
+    const cap = CATEGORY_CAP[rule.category];
+    if (cap !== undefined && severity > cap && !strong) {
+      severity = cap;
+      notes.push(`at most ${cap} for ${rule.category}`);
+    }
     const why = `${rule.id} (${rule.severity})${notes.length ? ' ' + notes.join(', ') : ''} → ${severity}`;
     return { severity, why };
   }
@@ -406,7 +415,7 @@ function corroborate(scored: Array<ScoredMatch & { why: string }>): void {
     let top = list[0]!;
     for (const m of list) if (m.severity > top.severity) top = m;
     const other = list.find((m) => m.ruleId !== top.ruleId && (m.end <= top.start || m.start >= top.end));
-    if (!other || top.severity < 2 || top.severity >= 5) continue;
+    if (!other || top.severity < 2 || top.severity >= (CATEGORY_CAP[top.category] ?? 5)) continue;
     top.severity = clampSeverity(top.severity + 1);
     top.why = top.why.replace(/ → \d$/, ` corroborated by ${other.ruleId} (+1) → ${top.severity}`);
   }

@@ -364,10 +364,14 @@ function templateWords(text: string): string[] {
 }
 
 /** Registers a phrase: every combination if there are few, otherwise slot by slot. */
-function addPhrase(lex: CompiledLexicon, text: string, payload: Payload): void {
+/**
+ * `typos`: give the phrase's words one-typo readings. Only English terms get them: a typo of a
+ * word in another language is too often a real word of that language ("pociłam" for "pocięłam").
+ */
+function addPhrase(lex: CompiledLexicon, text: string, payload: Payload, typos = false): void {
   const expansions = expandAlternatives(text);
   if (expansions.length <= MAX_EXPANSIONS) {
-    for (const f of forms(text)) lex.addPattern(f.words, payload, f.typo);
+    for (const f of forms(text)) lex.addPattern(f.words, payload, typos && f.typo);
     return;
   }
   // Slots: each template word's alternatives; runs of plain words become one slot.
@@ -441,7 +445,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         pair: false,
       });
-      addPhrase(lex, term.text, { kind: 'term', rule });
+      addPhrase(lex, term.text, { kind: 'term', rule }, file.language === 'en');
     }
     for (const pair of file.pairs) {
       const rule = lex.rules.length;
@@ -454,8 +458,8 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         window: pair.window,
         pair: true,
       });
-      for (const a of pair.a) addPhrase(lex, a, { kind: 'pair-a', rule });
-      for (const b of pair.b) addPhrase(lex, b, { kind: 'pair-b', rule });
+      for (const a of pair.a) addPhrase(lex, a, { kind: 'pair-a', rule }, file.language === 'en');
+      for (const b of pair.b) addPhrase(lex, b, { kind: 'pair-b', rule }, file.language === 'en');
     }
   }
   for (const ctx of source.contexts) {

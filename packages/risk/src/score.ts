@@ -138,7 +138,7 @@ export class Scorer {
       ids = new Int32Array(tokens.length);
       for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
     }
-    return { tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids)) };
+    return { tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids), ids) };
   }
 
   /**

@@ -23,6 +23,8 @@ export type Payload =
  * choices (plus the first two slots' product), and matching stays one pass.
  */
 export type SlottedPhrase = { payload: Payload; slots: number };
+/** A trie node over word ids for the later slots of slotted phrases. */
+type SlotNode = { next: Map<number, SlotNode> | null; ends: number[] | null };
 
 export type Rule = {
   id: string;
@@ -71,14 +73,13 @@ export class CompiledLexicon {
   readonly patternLength: number[] = [];
   readonly patternPayloads: Payload[][] = [];
   /**
-   * For chaining slotted phrases. `seconds[p]`: for a pattern p that is a second slot, the
-   * phrases it continues, keyed by the first-slot pattern that must end where p starts.
-   * `laterSlots[p]`: keys (phrase * 64 + slot) of the third and later slots p can be.
+   * Slotted phrases: only the first slot is in the automaton. `afterFirst[p]`: for a pattern p
+   * that is some phrase's first slot, one trie of word ids over the second slots of every
+   * phrase p starts; a node's `ends` are the phrases whose second slot can end there.
+   * `laterSlots[phrase][slot]`: the phrase's own trie for its third and later slots.
    */
-  private readonly seconds = new Map<number, Map<number, number[]>>();
-  private readonly laterSlots = new Map<number, Set<number>>();
-  /** Patterns that are some phrase's first slot: only their ends are remembered while chaining. */
-  private readonly firsts = new Set<number>();
+  private readonly afterFirst = new Map<number, SlotNode>();
+  private readonly laterSlots: Array<Array<SlotNode | null>> = [];
   private readonly patternIndex = new Map<string, number>();
   readonly rules: Rule[] = [];
   readonly slotted: SlottedPhrase[] = [];
@@ -265,46 +266,45 @@ export class CompiledLexicon {
   }
 
   /**
-   * Joins slot matches of slotted phrases that sit end to end into whole-phrase matches.
-   * `found` is in scan order (by end), so a slot's predecessor is always seen first. Work per
-   * match is bounded by what ends where it starts, not by how many phrases share its words.
+   * Completes slotted phrases: from each first-slot match, the later slots are read straight
+   * off the word ids through their tries. Work per first-slot match is bounded by the longest
+   * slot alternative, not by the input. Completed phrases are merged into `found` by end, so
+   * the result stays in scan order.
    */
-  chainSlots(found: Match[]): Match[] {
-    if (this.slotted.length === 0) return found;
-    const firstEnds = new Map<number, Array<{ pattern: number; start: number }>>();
-    const progress = new Map<number, Array<{ phrase: number; slot: number; start: number }>>();
-    const out: Match[] = [];
-    const advance = (phrase: number, slot: number, start: number, end: number) => {
-      if (slot === this.slotted[phrase]!.slots - 1) {
-        out.push({ payloads: [this.slotted[phrase]!.payload], start, end, pattern: -1 });
+  chainSlots(found: Match[], ids: ArrayLike<number>): Match[] {
+    if (this.afterFirst.size === 0) return found;
+    let done: Match[] | null = null;
+    const complete = (phrase: number, slot: number, start: number, end: number) => {
+      const sp = this.slotted[phrase]!;
+      if (slot === sp.slots - 1) {
+        (done ??= []).push({ payloads: [sp.payload], start, end, pattern: -1 });
         return;
       }
-      let list = progress.get(end);
-      if (!list) progress.set(end, (list = []));
-      list.push({ phrase, slot, start });
+      const next = this.laterSlots[phrase]![slot + 1];
+      if (next) walk(next, slot + 1, start, end);
+    };
+    const walk = (root: SlotNode, slot: number, start: number, from: number) => {
+      let node: SlotNode | undefined = root;
+      for (let i = from; i < ids.length; ) {
+        node = node.next?.get(ids[i]!);
+        if (!node) return;
+        i++;
+        if (node.ends) for (const phrase of node.ends) complete(phrase, slot, start, i);
+      }
     };
     for (const m of found) {
-      out.push(m);
-      const p = m.pattern;
-      if (p < 0) continue;
-      const byFirst = this.seconds.get(p);
-      if (byFirst) {
-        for (const f of firstEnds.get(m.start) ?? []) {
-          for (const phrase of byFirst.get(f.pattern) ?? []) advance(phrase, 1, f.start, m.end);
-        }
-      }
-      const later = this.laterSlots.get(p);
-      if (later) {
-        for (const g of progress.get(m.start) ?? []) {
-          if (later.has(g.phrase * 64 + g.slot + 1)) advance(g.phrase, g.slot + 1, g.start, m.end);
-        }
-      }
-      if (this.firsts.has(p)) {
-        let list = firstEnds.get(m.end);
-        if (!list) firstEnds.set(m.end, (list = []));
-        list.push({ pattern: p, start: m.start });
-      }
+      const trie = m.pattern >= 0 ? this.afterFirst.get(m.pattern) : undefined;
+      if (trie) walk(trie, 1, m.start, m.end);
     }
+    if (!done) return found;
+    const extra = (done as Match[]).sort((a, b) => a.end - b.end);
+    const out: Match[] = [];
+    let j = 0;
+    for (const m of found) {
+      while (j < extra.length && extra[j]!.end <= m.end) out.push(extra[j++]!);
+      out.push(m);
+    }
+    while (j < extra.length) out.push(extra[j++]!);
     return out;
   }
 
@@ -312,24 +312,31 @@ export class CompiledLexicon {
   addSlotted(slots: string[][][], payload: Payload): void {
     const phrase = this.slotted.length;
     this.slotted.push({ payload, slots: slots.length });
-    const ids = slots.map((alts) => alts.map((words) => this.addPattern(words, null)));
-    for (const q of ids[0]!) this.firsts.add(q);
-    for (const p of ids[1]!) {
-      let byFirst = this.seconds.get(p);
-      if (!byFirst) this.seconds.set(p, (byFirst = new Map()));
-      for (const q of ids[0]!) {
-        const list = byFirst.get(q);
-        if (!list) byFirst.set(q, [phrase]);
-        else if (list[list.length - 1] !== phrase) list.push(phrase);
+    const insert = (root: SlotNode, words: string[]) => {
+      let node = root;
+      for (const w of words) {
+        const id = this.wordId(w);
+        node.next ??= new Map();
+        let child = node.next.get(id);
+        if (!child) node.next.set(id, (child = { next: null, ends: null }));
+        node = child;
       }
+      if (!node.ends) node.ends = [phrase];
+      else if (node.ends[node.ends.length - 1] !== phrase) node.ends.push(phrase);
+    };
+    for (const words of slots[0]!) {
+      const q = this.addPattern(words, null);
+      let trie = this.afterFirst.get(q);
+      if (!trie) this.afterFirst.set(q, (trie = { next: null, ends: null }));
+      for (const alt of slots[1]!) insert(trie, alt);
     }
-    for (let slot = 2; slot < ids.length; slot++) {
-      for (const p of ids[slot]!) {
-        let set = this.laterSlots.get(p);
-        if (!set) this.laterSlots.set(p, (set = new Set()));
-        set.add(phrase * 64 + slot);
-      }
+    const later: Array<SlotNode | null> = [null, null];
+    for (let slot = 2; slot < slots.length; slot++) {
+      const root: SlotNode = { next: null, ends: null };
+      for (const alt of slots[slot]!) insert(root, alt);
+      later.push(root);
     }
+    this.laterSlots.push(later);
   }
 
   get stateCount(): number {

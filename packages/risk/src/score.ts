@@ -1,5 +1,5 @@
 import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
-import type { ContextKind } from './lexicon/source';
+import { CONTEXT_KINDS, type ContextKind } from './lexicon/source';
 import { tokenize, type Token } from './normalise';
 import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
 
@@ -49,6 +49,9 @@ const AGE_SHIFT: Record<AgeBand, Partial<Record<Category, number>>> = {
 
 const CATEGORY_CAP: Partial<Record<Category, Severity>> = { gambling: 4, drugs: 4, pornography: 4 };
 
+/** One bit per context kind, for the per-token masks. */
+const KIND_BIT = Object.fromEntries(CONTEXT_KINDS.map((k, i) => [k, 1 << i])) as Record<ContextKind, number>;
+
 const INTENT_WINDOW = 4;
 const NEGATION_WINDOW = 1;
 const THIRD_PERSON_WINDOW = 4;
@@ -58,11 +61,15 @@ const SENTENCE_WINDOW = 20;
 
 type Context = {
   tokens: Token[];
-  /** Per context kind: 1 at each token where an occurrence starts / ends (end = last token + 1). */
-  starts: Map<ContextKind, Uint8Array>;
-  ends: Map<ContextKind, Uint8Array>;
-  /** Per context kind: 1 at each token inside an occurrence. */
-  inside: Map<ContextKind, Uint8Array>;
+  /**
+   * Per token, one bit per context kind (KIND_BIT): where an occurrence starts, where one ends
+   * (end = last token + 1), and which tokens are inside one. Three arrays for all kinds.
+   */
+  starts: Int32Array;
+  ends: Int32Array;
+  inside: Int32Array;
+  /** Bits of the kinds that occur anywhere in this stretch. */
+  present: number;
   /** Per token: is it between quotation marks in the original text? Computed when needed. */
   quoted: Uint8Array | null;
   text: string;
@@ -133,10 +140,23 @@ export class Scorer {
       }
     }
     if (runOns) {
-      const splits = runOns;
-      tokens = tokens.flatMap((t, i) => splits.get(i) ?? [t]);
-      ids = new Int32Array(tokens.length);
-      for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
+      const old = ids;
+      const split: Token[] = [];
+      ids = new Int32Array(tokens.length + runOns.size);
+      let j = 0;
+      tokens.forEach((t, i) => {
+        const parts = runOns!.get(i);
+        if (!parts) {
+          split.push(t);
+          ids[j++] = old[i]!;
+          return;
+        }
+        for (const part of parts) {
+          split.push(part);
+          ids[j++] = this.lexicon.resolve(part);
+        }
+      });
+      tokens = split;
     }
     return { tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids), ids) };
   }
@@ -150,21 +170,29 @@ export class Scorer {
     // Most text holds context words ("i", "you") and nothing to score: stop before building context.
     if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) return nothingFound();
 
-    const ctx: Context = { tokens, starts: new Map(), ends: new Map(), inside: new Map(), quoted: null, text, educationalTitle: false, lessonHeader, isTitle: options.source === 'title' };
-    const mask = (map: Map<ContextKind, Uint8Array>, kind: ContextKind) => {
-      let m = map.get(kind);
-      if (!m) map.set(kind, (m = new Uint8Array(tokens.length + 1)));
-      return m;
+    const n = tokens.length + 1;
+    const ctx: Context = {
+      tokens,
+      starts: new Int32Array(n),
+      ends: new Int32Array(n),
+      inside: new Int32Array(n),
+      present: 0,
+      quoted: null,
+      text,
+      educationalTitle: false,
+      lessonHeader,
+      isTitle: options.source === 'title',
     };
     const terms: Array<{ rule: Rule; start: number; end: number; gap?: { start: number; end: number } }> = [];
     const pairParts = new Map<number, { a: Match[]; b: Match[] }>();
     for (const m of found) {
       for (const p of m.payloads) {
         if (p.kind === 'context') {
-          mask(ctx.starts, p.context)[m.start] = 1;
-          mask(ctx.ends, p.context)[m.end] = 1;
-          const inside = mask(ctx.inside, p.context);
-          for (let i = m.start; i < m.end; i++) inside[i] = 1;
+          const bit = KIND_BIT[p.context];
+          ctx.present |= bit;
+          ctx.starts[m.start]! |= bit;
+          ctx.ends[m.end]! |= bit;
+          for (let i = m.start; i < m.end; i++) ctx.inside[i]! |= bit;
         } else if (p.kind === 'term') {
           terms.push({ rule: this.lexicon.rules[p.rule]!, start: m.start, end: m.end });
         } else {
@@ -180,12 +208,12 @@ export class Scorer {
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
-    ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && ctx.starts.has('educational_titles')));
+    ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && (ctx.present & KIND_BIT.educational_titles) !== 0));
 
-    const allowed = ctx.inside.get('allow');
+
     const scored: Array<ScoredMatch & { why: string }> = [];
     for (const t of terms) {
-      if (allowed && covers(allowed, t.start, t.end)) continue;
+      if (covers(ctx.inside, KIND_BIT.allow, t.start, t.end)) continue;
       const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary', t.gap);
       if (severity === 0 && why === '') continue;
       scored.push({
@@ -219,19 +247,18 @@ export class Scorer {
     // An occurrence counts as near when it ends at most `before` words before the match or
     // starts within the `after` words that follow it; "anywhere" means within the same stretch of text.
     const near = (kind: ContextKind, before: number, after = 0) => {
-      const ends = ctx.ends.get(kind);
-      const starts = ctx.starts.get(kind);
-      if (!ends || !starts) return false;
-      for (let i = Math.max(0, start - before); i <= start; i++) if (ends[i] === 1) return true;
-      for (let i = end; i < Math.min(ctx.tokens.length, end + after); i++) if (starts[i] === 1) return true;
+      const bit = KIND_BIT[kind];
+      if ((ctx.present & bit) === 0) return false;
+      for (let i = Math.max(0, start - before); i <= start; i++) if ((ctx.ends[i]! & bit) !== 0) return true;
+      for (let i = end; i < Math.min(ctx.tokens.length, end + after); i++) if ((ctx.starts[i]! & bit) !== 0) return true;
       return false;
     };
     const anywhere = (kind: ContextKind) => near(kind, SENTENCE_WINDOW, SENTENCE_WINDOW);
     const strong = rule.flags.has('strong');
     // A bare "no" before "i …" answers a question ("u ok?" "no i cut again"); it does not deny.
-    const answer = start > 0 && ctx.tokens[start - 1]!.text === 'no' && ctx.starts.get('first_person')?.[start] === 1;
+    const answer = start > 0 && ctx.tokens[start - 1]!.text === 'no' && (ctx.starts[start]! & KIND_BIT.first_person) !== 0;
     const negated = near('negation', NEGATION_WINDOW) && !answer;
-    const firstPerson = anywhere('first_person') || covers(ctx.inside.get('first_person'), start, end);
+    const firstPerson = anywhere('first_person') || covers(ctx.inside, KIND_BIT.first_person, start, end);
     const ownQuestion = firstPerson || anywhere('searching');
 
     if (URGENT.has(rule.category)) {
@@ -254,7 +281,7 @@ export class Scorer {
       boost = Math.min(boost, 2);
     }
     // Between a pair's parts only a short gap is one clause ("women do not deserve …").
-    const gapNegated = gap !== undefined && gap.end - gap.start <= 4 && covers(ctx.inside.get('negation'), gap.start, gap.end);
+    const gapNegated = gap !== undefined && gap.end - gap.start <= 4 && covers(ctx.inside, KIND_BIT.negation, gap.start, gap.end);
     if (negated || gapNegated) {
       // "No one deserves to die", "I'm not going to hurt anyone": the statement is denied.
       damp += 3;
@@ -285,7 +312,7 @@ export class Scorer {
         notes.push('quoted (−2)');
       }
       // A condemnation that governs the words ("calling people X is not okay") lowers more.
-      if (near('quoting', 4, 4) || covers(ctx.inside.get('quoting'), start, end)) {
+      if (near('quoting', 4, 4) || covers(ctx.inside, KIND_BIT.quoting, start, end)) {
         damp += 3;
         notes.push('counter-speech (−3)');
       } else if (anywhere('quoting')) {
@@ -345,10 +372,10 @@ function nothingFound(): ScoreResult {
   return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
 }
 
-/** True if any token in [start, end) is marked. */
-function covers(mask: Uint8Array | undefined, start: number, end: number): boolean {
+/** True if any token in [start, end) has one of the bits set. */
+function covers(mask: ArrayLike<number> | null, bits: number, start: number, end: number): boolean {
   if (!mask) return false;
-  for (let i = start; i < end; i++) if (mask[i] === 1) return true;
+  for (let i = start; i < end; i++) if ((mask[i]! & bits) !== 0) return true;
   return false;
 }
 
@@ -379,7 +406,7 @@ function nearestPair(a: Match[], b: Match[], window: number): { start: number; e
 /** True if any word of the match sits between quotation marks. */
 function isQuoted(ctx: Context, start: number, end: number): boolean {
   ctx.quoted ??= quotedTokens(ctx.text, ctx.tokens);
-  return covers(ctx.quoted, start, end);
+  return covers(ctx.quoted, 1, start, end);
 }
 
 /** Marks tokens that sit inside a pair of quotation marks in the original text. */

@@ -10,6 +10,51 @@ const RUN_ON_SUFFIXES = ['all', 'them', 'you', 'to', 'em'];
 /** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
 const WORD_SPACE = 1 << 22;
 
+/**
+ * The automaton's transitions once sealed: an open-addressing hash table over (state, word)
+ * in typed arrays. A Map keyed by state * WORD_SPACE + word needs keys beyond small integers,
+ * which V8 boxes and hashes slowly; this table is what the scan reads for every word.
+ */
+class EdgeTable {
+  private readonly states: Int32Array;
+  private readonly words: Int32Array;
+  private readonly targets: Int32Array;
+  private readonly mask: number;
+
+  constructor(edges: Map<number, number>) {
+    let size = 16;
+    while (size < edges.size * 2) size *= 2;
+    this.mask = size - 1;
+    this.states = new Int32Array(size).fill(-1);
+    this.words = new Int32Array(size);
+    this.targets = new Int32Array(size);
+    for (const [key, to] of edges) {
+      const state = Math.floor(key / WORD_SPACE);
+      const word = key - state * WORD_SPACE;
+      let h = EdgeTable.hash(state, word) & this.mask;
+      while (this.states[h] !== -1) h = (h + 1) & this.mask;
+      this.states[h] = state;
+      this.words[h] = word;
+      this.targets[h] = to;
+    }
+  }
+
+  private static hash(state: number, word: number): number {
+    return Math.imul(state, 0x9e3779b1) ^ Math.imul(word + 0x7f4a7c15, 0x85ebca77);
+  }
+
+  /** The state reached from `state` on `word`, or -1. */
+  get(state: number, word: number): number {
+    let h = EdgeTable.hash(state, word) & this.mask;
+    for (;;) {
+      const s = this.states[h]!;
+      if (s === -1) return -1;
+      if (s === state && this.words[h] === word) return this.targets[h]!;
+      h = (h + 1) & this.mask;
+    }
+  }
+}
+
 /** What a matched pattern means. One word sequence can mean several things at once. */
 export type Payload =
   | { kind: 'term'; rule: number }
@@ -61,6 +106,7 @@ export class CompiledLexicon {
    * entry per edge instead of one Map object per state (tens of thousands of them).
    */
   private readonly edges = new Map<number, number>();
+  private table: EdgeTable | null = null;
   private states = 1;
   private fail: Int32Array = new Int32Array(1);
   /** Transitions from the root, by word id: the hot path, as most words start nothing. */
@@ -79,6 +125,8 @@ export class CompiledLexicon {
    * `laterSlots[phrase][slot]`: the phrase's own trie for its third and later slots.
    */
   private readonly afterFirst = new Map<number, SlotNode>();
+  /** `afterFirst` as an array by pattern index, for the scan-time lookup. */
+  private firstTries: Array<SlotNode | undefined> = [];
   private readonly laterSlots: Array<Array<SlotNode | null>> = [];
   private readonly patternIndex = new Map<string, number>();
   readonly rules: Rule[] = [];
@@ -218,33 +266,39 @@ export class CompiledLexicon {
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
     this.indexTypos();
+    const table = (this.table = new EdgeTable(this.edges));
     const n = this.states;
     this.fail = new Int32Array(n);
     this.emits = new Array<number[]>(n);
     this.emits[0] = this.output[0]!;
     const queue: number[] = [];
-    for (const id of this.children[0]!) queue.push(this.edges.get(id)!);
+    for (const id of this.children[0]!) queue.push(table.get(0, id));
     for (let q = 0; q < queue.length; q++) {
       const state = queue[q]!;
       const f = this.fail[state]!;
       this.emits[state] = this.output[state]!.length ? [...this.output[state]!, ...this.emits[f]!] : this.emits[f]!;
       for (const id of this.children[state]!) {
-        const child = this.edges.get(state * WORD_SPACE + id)!;
+        const child = table.get(state, id);
         let g = f;
-        while (g !== 0 && !this.edges.has(g * WORD_SPACE + id)) g = this.fail[g]!;
-        const to = this.edges.get(g * WORD_SPACE + id);
-        this.fail[child] = to !== undefined && to !== child ? to : 0;
+        while (g !== 0 && table.get(g, id) === -1) g = this.fail[g]!;
+        const to = table.get(g, id);
+        this.fail[child] = to !== -1 && to !== child ? to : 0;
         queue.push(child);
       }
     }
     this.root = new Int32Array(this.vocab.size);
-    for (const id of this.children[0]!) this.root[id] = this.edges.get(id)!;
+    for (const id of this.children[0]!) this.root[id] = table.get(0, id);
     this.children.length = 0; // only needed to build
+    this.edges.clear(); // the table holds them now
+    this.firstTries = new Array<SlotNode | undefined>(this.patternLength.length);
+    for (const [p, trie] of this.afterFirst) this.firstTries[p] = trie;
   }
 
   /** Every pattern occurrence in the tokens, as token index ranges [start, end). */
   scan(ids: ArrayLike<number>): Match[] {
     const found: Match[] = [];
+    const table = this.table;
+    if (!table) throw new Error('the lexicon is not sealed');
     let state = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -252,12 +306,12 @@ export class CompiledLexicon {
         state = 0;
         continue;
       }
-      let to = state === 0 ? undefined : this.edges.get(state * WORD_SPACE + id);
-      while (to === undefined && state !== 0) {
+      let to = state === 0 ? -1 : table.get(state, id);
+      while (to === -1 && state !== 0) {
         state = this.fail[state]!;
-        if (state !== 0) to = this.edges.get(state * WORD_SPACE + id);
+        if (state !== 0) to = table.get(state, id);
       }
-      state = to ?? this.root[id]!;
+      state = to !== -1 ? to : this.root[id]!;
       for (const p of this.emits[state]!) {
         found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1, pattern: p });
       }
@@ -272,7 +326,10 @@ export class CompiledLexicon {
    * the result stays in scan order.
    */
   chainSlots(found: Match[], ids: ArrayLike<number>): Match[] {
-    if (this.afterFirst.size === 0) return found;
+    const firsts = this.firstTries;
+    let k = 0;
+    while (k < found.length && !(found[k]!.pattern >= 0 && firsts[found[k]!.pattern] !== undefined)) k++;
+    if (k === found.length) return found; // no slotted phrase starts here: nothing to build
     let done: Match[] | null = null;
     const complete = (phrase: number, slot: number, start: number, end: number) => {
       const sp = this.slotted[phrase]!;
@@ -292,8 +349,9 @@ export class CompiledLexicon {
         if (node.ends) for (const phrase of node.ends) complete(phrase, slot, start, i);
       }
     };
-    for (const m of found) {
-      const trie = m.pattern >= 0 ? this.afterFirst.get(m.pattern) : undefined;
+    for (; k < found.length; k++) {
+      const m = found[k]!;
+      const trie = m.pattern >= 0 ? firsts[m.pattern] : undefined;
       if (trie) walk(trie, 1, m.start, m.end);
     }
     if (!done) return found;

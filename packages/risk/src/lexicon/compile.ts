@@ -7,36 +7,24 @@ const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all', 'a'];
 const RUN_ON_FIRST = new Set(RUN_ON_PREFIXES.map((p) => p.charCodeAt(0)));
 const RUN_ON_SUFFIXES = ['all', 'them', 'you', 'to', 'em'];
 
-/** Word ids stay below this; edge keys are state * WORD_SPACE + word, exact in a double. */
-const WORD_SPACE = 1 << 22;
-
 /**
- * The automaton's transitions once sealed: an open-addressing hash table over (state, word)
- * in typed arrays. A Map keyed by state * WORD_SPACE + word needs keys beyond small integers,
- * which V8 boxes and hashes slowly; this table is what the scan reads for every word.
+ * The automaton's transitions: an open-addressing hash table over (state, word) in typed
+ * arrays, grown as patterns are added. A Map keyed by state × words + word needs keys beyond
+ * small integers, which V8 boxes and hashes slowly; this table is what the scan reads for
+ * every word, and what building writes for every pattern word.
  */
 class EdgeTable {
-  private readonly states: Int32Array;
-  private readonly words: Int32Array;
-  private readonly targets: Int32Array;
-  private readonly mask: number;
+  private states: Int32Array;
+  private words: Int32Array;
+  private targets: Int32Array;
+  private mask: number;
+  private count = 0;
 
-  constructor(edges: Map<number, number>) {
-    let size = 16;
-    while (size < edges.size * 2) size *= 2;
+  constructor(size = 1 << 16) {
     this.mask = size - 1;
     this.states = new Int32Array(size).fill(-1);
     this.words = new Int32Array(size);
     this.targets = new Int32Array(size);
-    for (const [key, to] of edges) {
-      const state = Math.floor(key / WORD_SPACE);
-      const word = key - state * WORD_SPACE;
-      let h = EdgeTable.hash(state, word) & this.mask;
-      while (this.states[h] !== -1) h = (h + 1) & this.mask;
-      this.states[h] = state;
-      this.words[h] = word;
-      this.targets[h] = to;
-    }
   }
 
   private static hash(state: number, word: number): number {
@@ -52,6 +40,28 @@ class EdgeTable {
       if (s === state && this.words[h] === word) return this.targets[h]!;
       h = (h + 1) & this.mask;
     }
+  }
+
+  /** Adds a transition that is not there yet. */
+  add(state: number, word: number, to: number): void {
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    let h = EdgeTable.hash(state, word) & this.mask;
+    while (this.states[h] !== -1) h = (h + 1) & this.mask;
+    this.states[h] = state;
+    this.words[h] = word;
+    this.targets[h] = to;
+    this.count++;
+  }
+
+  private grow(): void {
+    const { states, words, targets } = this;
+    const size = (this.mask + 1) * 2;
+    this.mask = size - 1;
+    this.states = new Int32Array(size).fill(-1);
+    this.words = new Int32Array(size);
+    this.targets = new Int32Array(size);
+    this.count = 0;
+    for (let i = 0; i < states.length; i++) if (states[i] !== -1) this.add(states[i]!, words[i]!, targets[i]!);
   }
 }
 
@@ -101,12 +111,7 @@ export class CompiledLexicon {
   private readonly typoVocab = new Map<string, number>();
   /** Words of category terms and pairs (not context words), the only ones given typo readings. */
   readonly typoWords = new Set<number>();
-  /**
-   * Transitions of every state in one map keyed by `state * WORD_SPACE + word`: one small
-   * entry per edge instead of one Map object per state (tens of thousands of them).
-   */
-  private readonly edges = new Map<number, number>();
-  private table: EdgeTable | null = null;
+  private readonly table = new EdgeTable();
   private states = 1;
   private fail: Int32Array = new Int32Array(1);
   /** Transitions from the root, by word id: the hot path, as most words start nothing. */
@@ -128,7 +133,6 @@ export class CompiledLexicon {
   /** `afterFirst` as an array by pattern index, for the scan-time lookup. */
   private firstTries: Array<SlotNode | undefined> = [];
   private readonly laterSlots: Array<Array<SlotNode | null>> = [];
-  private readonly patternIndex = new Map<string, number>();
   readonly rules: Rule[] = [];
   readonly slotted: SlottedPhrase[] = [];
 
@@ -237,25 +241,24 @@ export class CompiledLexicon {
         if (w.length >= min && w.length <= 12) this.typoWords.add(ids[i]!);
       });
     }
-    const key = ids.join(',');
-    let index = this.patternIndex.get(key);
+    // A trie state stands for exactly one word sequence, so the state a pattern ends in is its identity.
+    let state = 0;
+    for (const id of ids) {
+      let to = this.table.get(state, id);
+      if (to === -1) {
+        to = this.states++;
+        this.output.push([]);
+        this.children.push([]);
+        this.table.add(state, id, to);
+        this.children[state]!.push(id);
+      }
+      state = to;
+    }
+    let index = this.output[state]![0];
     if (index === undefined) {
       index = this.patternLength.length;
-      this.patternIndex.set(key, index);
       this.patternLength.push(ids.length);
       this.patternPayloads.push([]);
-      let state = 0;
-      for (const id of ids) {
-        let to = this.edges.get(state * WORD_SPACE + id);
-        if (to === undefined) {
-          to = this.states++;
-          this.output.push([]);
-          this.children.push([]);
-          this.edges.set(state * WORD_SPACE + id, to);
-          this.children[state]!.push(id);
-        }
-        state = to;
-      }
       this.output[state]!.push(index);
     }
     const list = this.patternPayloads[index]!;
@@ -266,7 +269,7 @@ export class CompiledLexicon {
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
     this.indexTypos();
-    const table = (this.table = new EdgeTable(this.edges));
+    const table = this.table;
     const n = this.states;
     this.fail = new Int32Array(n);
     this.emits = new Array<number[]>(n);
@@ -289,7 +292,6 @@ export class CompiledLexicon {
     this.root = new Int32Array(this.vocab.size);
     for (const id of this.children[0]!) this.root[id] = table.get(0, id);
     this.children.length = 0; // only needed to build
-    this.edges.clear(); // the table holds them now
     this.firstTries = new Array<SlotNode | undefined>(this.patternLength.length);
     for (const [p, trie] of this.afterFirst) this.firstTries[p] = trie;
   }
@@ -298,7 +300,6 @@ export class CompiledLexicon {
   scan(ids: ArrayLike<number>): Match[] {
     const found: Match[] = [];
     const table = this.table;
-    if (!table) throw new Error('the lexicon is not sealed');
     let state = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -428,6 +429,20 @@ function templateWords(text: string): string[] {
   return out;
 }
 
+/**
+ * Normalised words of a phrase, remembered while a lexicon compiles: the same alternatives
+ * ("@protected_groups", pronouns, time words) recur in thousands of phrases.
+ */
+const normalisedCache = new Map<string, string[]>();
+function normalisedWords(phrase: string): string[] {
+  let words = normalisedCache.get(phrase);
+  if (!words) {
+    words = normalisePhrase(phrase).split(' ').filter(Boolean);
+    normalisedCache.set(phrase, words);
+  }
+  return words;
+}
+
 /** Registers a phrase: every combination if there are few, otherwise slot by slot. */
 /**
  * `typos`: give the phrase's words one-typo readings. Only English terms get them: a typo of a
@@ -487,7 +502,7 @@ function slug(category: string, language: string, text: string, taken: Set<strin
 function forms(text: string): Array<{ words: string[]; typo: boolean }> {
   const out: Array<{ words: string[]; typo: boolean }> = [];
   for (const alt of expandAlternatives(text)) {
-    const words = normalisePhrase(alt).split(' ').filter(Boolean);
+    const words = normalisedWords(alt);
     if (words.length === 0) continue;
     out.push({ words, typo: true });
     if (words.length > 1) out.push({ words: [words.join('')], typo: false });
@@ -533,5 +548,6 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
     }
   }
   lex.seal();
+  normalisedCache.clear();
   return lex;
 }

@@ -368,13 +368,14 @@ export class CompiledLexicon {
   }
 
   /** Registers a slotted phrase from its slots' alternatives (normalised words, none empty). */
-  addSlotted(slots: string[][][], payload: Payload): void {
+  addSlotted(slots: string[][][], payload: Payload, typos = false): void {
     const phrase = this.slotted.length;
     this.slotted.push({ payload, slots: slots.length });
     const insert = (root: SlotNode, words: string[]) => {
       let node = root;
       for (const w of words) {
         const id = this.wordId(w);
+        if (typos && w.length >= 5 && w.length <= 12) this.typoWords.add(id);
         node.next ??= new Map();
         let child = node.next.get(id);
         if (!child) node.next.set(id, (child = { next: null, ends: null }));
@@ -385,6 +386,7 @@ export class CompiledLexicon {
     };
     for (const words of slots[0]!) {
       const q = this.addPattern(words, null);
+      if (typos) for (const w of words) if (w.length >= 5 && w.length <= 12) this.typoWords.add(this.wordId(w));
       let trie = this.afterFirst.get(q);
       if (!trie) this.afterFirst.set(q, (trie = { next: null, ends: null }));
       for (const alt of slots[1]!) insert(trie, alt);
@@ -410,7 +412,7 @@ function samePayload(a: Payload, b: Payload): boolean {
 }
 
 /** Phrases with more combinations than this are matched slot by slot. */
-const MAX_EXPANSIONS = 64;
+const MAX_EXPANSIONS = 16;
 
 /** Splits a phrase template into words at spaces outside braces: "a {b c,d} e{,s}" → [a, {b c,d}, e{,s}]. */
 function templateWords(text: string): string[] {
@@ -477,12 +479,13 @@ function addPhrase(lex: CompiledLexicon, text: string, payload: Payload, typos =
   }
   slots = slots.map((alts) => alts.filter((a) => a !== ''));
   if (slots.length === 1) {
-    for (const alt of slots[0]!) lex.addPattern(alt.split(' '), payload);
+    for (const alt of slots[0]!) lex.addPattern(alt.split(' '), payload, typos);
     return;
   }
   lex.addSlotted(
     slots.map((alts) => alts.map((a) => a.split(' '))),
     payload,
+    typos,
   );
 }
 

@@ -24,6 +24,13 @@ const source: LexiconSource = {
       pairs: [],
     },
     {
+      file: 'gambling.en.yaml',
+      category: 'gambling',
+      language: 'en',
+      terms: [{ text: 'bet365', severity: 4, flags: [] }],
+      pairs: [],
+    },
+    {
       file: 'drugs.en.yaml',
       category: 'drugs',
       language: 'en',
@@ -200,6 +207,18 @@ describe('score', () => {
     expect(sev('noose')).toBe(3);
     expect(sev('my noose')).toBe(4);
     expect(sev('how to tie a noose')).toBe(4);
+  });
+
+  it('stops gambling, drugs and pornography at severe: critical is for life or illegal content', () => {
+    expect(sev('bet365')).toBe(4);
+    expect(sev('i bet365 tonight')).toBe(4); // own involvement would make 5
+    expect(scorer.score('i bet365', keys).explanation).toMatch(/at most 4 for gambling/);
+  });
+
+  it("reads a screen's first line as its window header: a lesson lowers even strong terms", () => {
+    expect(sev('Essay plan: online safety\nwhat to do if someone asks you to send nudes', { source: 'screen' })).toBe(2);
+    expect(sev('Snapchat\nsend nudes', { source: 'screen' })).toBe(4);
+    expect(sev('Essay plan\ni need you to send nudes', { source: 'screen' })).toBe(4); // the writer's own voice
   });
 
   it('lowers suicide matches for help-seeking without first person', () => {

@@ -13,6 +13,7 @@ const moduleNameMapper = {
   '^@haven/db$': '<rootDir>/../../packages/db/src/index.ts',
   '^@haven/db/testing$': '<rootDir>/../../packages/db/src/testing/index.ts',
   '^@haven/risk$': '<rootDir>/../../packages/risk/src/index.ts',
+  '^@haven/agent-core$': '<rootDir>/../../packages/agent-core/src/index.ts',
 };
 
 const project = (name, dir, extra = {}) => ({
@@ -33,6 +34,7 @@ module.exports = {
     project('protocol', 'packages/protocol'),
     project('db', 'packages/db'),
     project('risk', 'packages/risk'),
+    project('agent-core', 'packages/agent-core'),
     project('collector', 'apps/collector'),
   ],
   testTimeout: 60_000,

@@ -1,0 +1,1 @@
+export { Outbox, OutboxError, type OutboxOptions, type OutboxRecovery } from './outbox/outbox';

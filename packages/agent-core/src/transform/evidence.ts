@@ -1,0 +1,72 @@
+import { LIMITS } from '@haven/protocol';
+
+/**
+ * Evidence for the DSL: the matched words and a little either side, with personal details
+ * masked before anything leaves the device. Masking is decided on the whole text first, so a
+ * phone number that straddles the cut between context and match is still masked in both.
+ */
+
+export type Evidence = { match: string; before: string; after: string };
+type Span = { start: number; end: number; label: string };
+
+// Linear patterns over at most a few hundred characters of context; no nested quantifiers.
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+/** A run of digits with spaces, dots, dashes or brackets between: phone and card numbers. */
+const NUMBER_RUN = /\+?\(?\d[\d ().-]{7,}\d/g;
+
+/** Where e-mail addresses, phone numbers and card-like numbers sit in `text`. */
+export function sensitiveSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const m of text.matchAll(EMAIL)) spans.push({ start: m.index, end: m.index + m[0].length, label: '[email]' });
+  for (const m of text.matchAll(NUMBER_RUN)) {
+    const digits = m[0].replace(/\D/g, '').length;
+    // 9–12 digits: a phone number (UK mobiles and landlines); 13–19: card-like.
+    if (digits >= 9 && digits <= 19) spans.push({ start: m.index, end: m.index + m[0].length, label: digits >= 13 ? '[card number]' : '[phone number]' });
+  }
+  return spans.sort((a, b) => a.start - b.start);
+}
+
+/** `text[from, to)` with every sensitive span replaced by its label (once, where the span starts or the slice begins). */
+function maskedSlice(text: string, from: number, to: number, spans: readonly Span[]): string {
+  let out = '';
+  let i = from;
+  for (const s of spans) {
+    if (s.end <= from || s.start >= to) continue;
+    const a = Math.max(s.start, from);
+    if (a > i) out += text.slice(i, a);
+    if (a >= i) out += s.label;
+    i = Math.max(i, Math.min(s.end, to));
+  }
+  return out + text.slice(i, to);
+}
+
+/**
+ * The match `[start, end)` of `text` as evidence: the match (at most 200 characters) and up to
+ * 200 characters of context shared between before and after, all masked.
+ */
+export function cutEvidence(text: string, start: number, end: number): Evidence {
+  // Only the neighbourhood of the match is examined: a screen of OCR can be long.
+  const from = Math.max(0, start - LIMITS.maxEvidenceContextChars - 64);
+  const to = Math.min(text.length, end + LIMITS.maxEvidenceContextChars + 64);
+  const spans = sensitiveSpans(text.slice(from, to)).map((s) => ({ ...s, start: s.start + from, end: s.end + from }));
+  const matchEnd = Math.min(end, start + LIMITS.maxEvidenceMatchChars);
+  const budget = LIMITS.maxEvidenceContextChars;
+  const half = budget / 2;
+  const beforeLen = Math.min(start, Math.max(half, budget - (text.length - matchEnd)));
+  const afterLen = Math.min(text.length - matchEnd, budget - beforeLen);
+  let match = maskedSlice(text, start, matchEnd, spans).slice(0, LIMITS.maxEvidenceMatchChars);
+  if (match.trim() === '') match = '…';
+  let before = maskedSlice(text, start - beforeLen, start, spans);
+  let after = maskedSlice(text, matchEnd, matchEnd + afterLen, spans);
+  // Labels can make a slice longer than it was; keep the protocol's limit.
+  if (before.length + after.length > budget) {
+    before = before.slice(Math.max(0, before.length - half));
+    after = after.slice(0, budget - before.length);
+  }
+  return { match, before, after };
+}
+
+/** The whole of a short text (a window title) with personal details masked. */
+export function maskText(text: string): string {
+  return maskedSlice(text, 0, text.length, sensitiveSpans(text));
+}

@@ -1,3 +1,10 @@
 export { Outbox, OutboxError, type OutboxOptions, type OutboxRecovery } from './outbox/outbox';
 export { cutEvidence, maskText, sensitiveSpans, type Evidence } from './transform/evidence';
 export { toEvent, type Identity, type Observation, type Scored } from './transform/to-event';
+export { KeysSource, type KeysSourceOptions } from './sources/keys/keys-source';
+export { PhraseAssembler, type Phrase, type PhraseWindow } from './sources/keys/phrase-assembler';
+export { isPasswordContext } from './sources/keys/password-context';
+export { keyToChar } from './sources/keys/uk-layout';
+export { uiohookKeyHook, type KeyHook } from './sources/keys/key-hook';
+export { WindowSource, type WindowSourceOptions } from './sources/window/window-source';
+export { activeWindow, type ActiveWindow } from './sources/window/active-window';

@@ -18,6 +18,26 @@ async function main(): Promise<void> {
   const address = await app.listen({ host: env.HOST, port: env.PORT });
   const url = env.HAVEN_PUBLIC_URL ?? address;
 
+  // Signals are handled before anything announces that the collector is up, so a stop that
+  // follows the announcement at once still shuts down gracefully.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'Shutting down: finishing in-flight batches.');
+    try {
+      await app.close();
+      await database.close();
+      logger.info('Collector stopped.');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'Shutdown failed.');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
   // The banner is for the person at the terminal, so it is plain text rather than a log line;
   // the token is shown here once and is never logged. Under systemd stdout is the journal,
   // which keeps it, so there the token goes to a file only the service user can read.
@@ -40,23 +60,6 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'Shutting down: finishing in-flight batches.');
-    try {
-      await app.close();
-      await database.close();
-      logger.info('Collector stopped.');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'Shutdown failed.');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {

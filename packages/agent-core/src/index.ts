@@ -8,3 +8,7 @@ export { keyToChar } from './sources/keys/uk-layout';
 export { uiohookKeyHook, type KeyHook } from './sources/keys/key-hook';
 export { WindowSource, type WindowSourceOptions } from './sources/window/window-source';
 export { activeWindow, type ActiveWindow } from './sources/window/active-window';
+export { Agent, AGENT_VERSION, type AgentOptions, type AgentStatus, type Logger } from './agent';
+export { Link, type LinkOptions, type LinkState, type LinkStatus } from './link/link';
+export { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
+export { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';

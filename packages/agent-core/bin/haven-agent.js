@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+require('../dist/cli')
+  .run()
+  .then((code) => process.exit(code));

@@ -1,0 +1,207 @@
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import type { Policy, SourceHealth } from '@haven/protocol';
+import { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
+import { Link, type LinkStatus } from './link/link';
+import { Outbox } from './outbox/outbox';
+import { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';
+import { KeysSource } from './sources/keys/keys-source';
+import { WindowSource } from './sources/window/window-source';
+import { toEvent, type Observation } from './transform/to-event';
+
+export const AGENT_VERSION = '0.1.0';
+
+export type Logger = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+export type AgentOptions = {
+  collector: string;
+  enrollToken?: string;
+  dataDir: string;
+  log: Logger;
+  /** Which sources to run here (tests and platforms without one turn some off). */
+  sources?: { window?: boolean; keys?: boolean };
+  backoff?: { minMs: number; maxMs: number };
+};
+
+/** What `haven-agent status` shows: never captured text. */
+export type AgentStatus = {
+  pid: number;
+  collector: string;
+  deviceId: string | null;
+  link: LinkStatus;
+  sources: Record<string, SourceHealth>;
+  outboxDepth: number;
+  droppedEvents: number;
+  policyError: string | null;
+  updatedAt: string;
+};
+
+/**
+ * The headless agent: sources → transform (score on the device) → outbox → link. Runner:
+ * start() / stop(). Everything platform-specific lives in the sources.
+ */
+export class Agent {
+  private outbox!: Outbox;
+  private link: Link | null = null;
+  private windowSource: WindowSource | null = null;
+  private keys: KeysSource | null = null;
+  private policy: Policy = DEFAULT_POLICY;
+  private policyError: string | null = null;
+  private credential: Credential | null = null;
+  private current: { title: string | null; app: string | null } = { title: null, app: null };
+  private readonly health: Record<string, SourceHealth> = {};
+  private statusTimer: NodeJS.Timeout | null = null;
+  private readonly osUser = safeUser();
+
+  constructor(private readonly options: AgentOptions) {}
+
+  async start(): Promise<void> {
+    const { dataDir, log } = this.options;
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    this.outbox = new Outbox({ dir: dataDir });
+    const r = this.outbox.recovery;
+    if (r.truncatedBytes > 0) log('warn', `The outbox had a damaged tail (${r.reason}); ${r.truncatedBytes} bytes were cut and ${r.pending} events kept.`);
+    this.loadPolicy();
+
+    this.credential = await this.obtainCredential();
+    this.link = new Link({
+      credential: this.credential,
+      outbox: this.outbox,
+      agentVersion: AGENT_VERSION,
+      health: () => ({ ...this.health }),
+      backoff: this.options.backoff,
+      log: (level, message) => log(level, message),
+      onPolicy: (policy) => {
+        writePolicy(dataDir, policy);
+        this.loadPolicy();
+        log('info', 'A new policy from the collector is in force.');
+      },
+      onStatus: () => this.writeStatus(),
+    });
+    this.link.start();
+    this.startSources();
+    this.statusTimer = setInterval(() => this.writeStatus(), 2000);
+    this.statusTimer.unref();
+    this.writeStatus();
+  }
+
+  stop(): void {
+    this.keys?.stop();
+    this.windowSource?.stop();
+    this.link?.stop();
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.writeStatus();
+    this.outbox?.close();
+  }
+
+  /** Scores an observation and keeps it if flagged. Public for the sources and for tests. */
+  observe(obs: Observation): void {
+    if (!this.policy.sources[obs.source]) return;
+    if (inQuietHours(this.policy, obs.at)) return;
+    if (!this.credential) return;
+    const { event } = toEvent(obs, this.policy, { deviceId: this.credential.deviceId, osUser: this.osUser });
+    if (!event) return; // below the threshold: nothing is kept, nothing leaves
+    this.outbox.append([event]);
+    this.health[obs.source] = { state: 'ok', lastCaptureAt: event.occurredAt };
+    this.options.log('info', 'Captured a flagged item.', { category: event.category, severity: event.severity, source: event.source, rules: event.ruleIds.slice(0, 3) });
+    this.link?.notify();
+  }
+
+  private async obtainCredential(): Promise<Credential> {
+    const { dataDir, collector, enrollToken, log } = this.options;
+    const saved = loadCredential(dataDir);
+    if (saved) return saved;
+    if (!enrollToken) throw new EnrollError('this device is not enrolled: give an enrolment token (--enroll-token)', true);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const credential = await enroll(collector, enrollToken, AGENT_VERSION);
+        saveCredential(dataDir, credential);
+        log('info', 'Enrolled this device.', { deviceId: credential.deviceId });
+        return credential;
+      } catch (err) {
+        if (err instanceof EnrollError && err.fatal) throw err;
+        const wait = Math.min(60_000, 1000 * 2 ** attempt);
+        log('warn', `Enrolment failed (${(err as Error).message}); trying again in ${Math.round(wait / 1000)} s.`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  private loadPolicy(): void {
+    const read = readPolicy(this.options.dataDir, this.policy);
+    this.policy = read.policy;
+    if (read.error && read.error !== this.policyError) this.options.log('error', `${read.error}; keeping the policy in force.`);
+    this.policyError = read.error;
+  }
+
+  private startSources(): void {
+    const want = this.options.sources ?? {};
+    const { log } = this.options;
+    if (want.keys !== false && process.platform === 'linux' && !process.env.DISPLAY) {
+      // libuiohook aborts the whole process when it cannot open the display: do not try.
+      this.health.keys = { state: 'failed', detail: 'no X display (DISPLAY is not set)' };
+      log('error', 'The keys source cannot start: there is no X display (DISPLAY is not set).');
+    } else if (want.keys !== false) {
+      this.keys = new KeysSource({
+        onPhrase: (p) => this.observe({ source: 'keys', text: p.text, app: p.window.app, title: p.window.title, at: p.at }),
+      });
+      try {
+        this.keys.start();
+        this.health.keys = { state: 'ok' };
+      } catch (err) {
+        this.keys = null;
+        this.health.keys = { state: 'failed', detail: (err as Error).message.slice(0, 200) };
+        log('error', `The keys source could not start: ${(err as Error).message}`);
+      }
+    } else this.health.keys = { state: 'disabled' };
+    if (want.window !== false) {
+      this.windowSource = new WindowSource({
+        onChange: (w) => {
+          this.current = { title: w?.title ?? null, app: w?.app ?? null };
+          this.keys?.setWindow(this.current);
+          this.health.title = { state: 'ok', lastCaptureAt: this.health.title?.lastCaptureAt ?? null };
+          if (w && w.title) this.observe({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() });
+        },
+        onError: (err) => {
+          this.health.title = { state: 'degraded', detail: err.message.slice(0, 200) };
+        },
+      });
+      this.windowSource.start();
+      this.health.title = { state: 'ok' };
+    } else this.health.title = { state: 'disabled' };
+  }
+
+  status(): AgentStatus {
+    return {
+      pid: process.pid,
+      collector: this.options.collector,
+      deviceId: this.credential?.deviceId ?? null,
+      link: this.link?.state ?? { state: 'idle', lastError: null, fatal: false },
+      sources: { ...this.health },
+      outboxDepth: this.outbox?.depth ?? 0,
+      droppedEvents: this.outbox?.dropped ?? 0,
+      policyError: this.policyError,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+
+  private writeStatus(): void {
+    if (!this.outbox) return;
+    const file = path.join(this.options.dataDir, 'status.json');
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(this.status(), null, 2) + '\n', { mode: 0o600 });
+      renameSync(`${file}.tmp`, file);
+    } catch {
+      // status is a convenience for `haven-agent status`; capture goes on without it
+    }
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

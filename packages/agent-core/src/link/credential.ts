@@ -1,0 +1,72 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { hostname, platform, release, arch } from 'node:os';
+import path from 'node:path';
+import { ApiErrorSchema, EnrollResponseSchema, type EnrollResponse } from '@haven/protocol';
+
+/** The device credential from enrolment, kept in the data dir, readable by the agent's user only. */
+export type Credential = EnrollResponse & { collector: string };
+
+export class EnrollError extends Error {
+  constructor(
+    message: string,
+    /** Retrying with the same token cannot help (unknown, expired, revoked or used-up token). */
+    readonly fatal: boolean,
+  ) {
+    super(message);
+    this.name = 'EnrollError';
+  }
+}
+
+const FILE = 'credential.json';
+
+export function loadCredential(dir: string): Credential | null {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const parsed = EnrollResponseSchema.safeParse(JSON.parse(text));
+  const collector = (JSON.parse(text) as { collector?: unknown }).collector;
+  if (!parsed.success || typeof collector !== 'string') throw new Error(`${FILE} is not a Haven device credential`);
+  return { ...parsed.data, collector };
+}
+
+/** Writes the credential atomically with mode 0600 (temporary file, fsync, rename). */
+export function saveCredential(dir: string, credential: Credential): void {
+  const file = path.join(dir, FILE);
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(credential) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** Trades a school's enrolment token for a device credential. */
+export async function enroll(collector: string, token: string, agentVersion: string): Promise<Credential> {
+  const base = collector.replace(/\/+$/, '');
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, hostname: hostname(), os: { platform: platform(), release: release(), arch: arch() }, agentVersion }),
+    });
+  } catch (err) {
+    throw new EnrollError(`could not reach the collector at ${base}: ${(err as Error).message}`, false);
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (res.status !== 201) {
+    const e = ApiErrorSchema.safeParse(body);
+    const why = e.success ? `${e.data.error}: ${e.data.message}` : `HTTP ${res.status}`;
+    throw new EnrollError(`enrolment refused (${why})`, res.status >= 400 && res.status < 500);
+  }
+  const parsed = EnrollResponseSchema.safeParse(body);
+  if (!parsed.success) throw new EnrollError('the collector answered enrolment with something that is not a credential', false);
+  return { ...parsed.data, collector: base };
+}

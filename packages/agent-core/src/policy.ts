@@ -1,0 +1,67 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { PolicySchema, type Policy } from '@haven/protocol';
+
+/** Until a school's policy arrives: flag from "high" up, every source on, no quiet hours. */
+export const DEFAULT_POLICY: Policy = {
+  threshold: 3,
+  sources: { title: true, keys: true, screen: true },
+  quietHours: [],
+  ageBand: 'secondary',
+};
+
+export const POLICY_FILE = 'policy.json';
+
+export type PolicyRead = { policy: Policy; error: string | null };
+
+/**
+ * Reads `policy.json` from the data dir. A missing file means the default policy; a file that
+ * cannot be read or is not a valid policy is reported and the fallback is kept.
+ */
+export function readPolicy(dir: string, fallback: Policy = DEFAULT_POLICY): PolicyRead {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, POLICY_FILE), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { policy: fallback, error: null };
+    return { policy: fallback, error: `the policy file cannot be read (${code ?? (err as Error).message})` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { policy: fallback, error: 'the policy file is not valid JSON' };
+  }
+  const parsed = PolicySchema.safeParse(json);
+  if (!parsed.success) return { policy: fallback, error: `the policy file is not a valid policy (${parsed.error.issues[0]?.message ?? 'invalid'})` };
+  return { policy: parsed.data, error: null };
+}
+
+/** Writes a policy atomically (temporary file, fsync, rename), so a reader never sees half of one. */
+export function writePolicy(dir: string, policy: Policy): void {
+  const file = path.join(dir, POLICY_FILE);
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(fd, JSON.stringify(policy, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+/** True when `now` (device local time) falls in one of the policy's quiet hours; a span may cross midnight. */
+export function inQuietHours(policy: Policy, now: Date): boolean {
+  const minutes = now.getHours() * 60 + now.getMinutes();
+  return policy.quietHours.some(({ start, end }) => {
+    const s = toMinutes(start);
+    const e = toMinutes(end);
+    return s <= e ? minutes >= s && minutes < e : minutes >= s || minutes < e;
+  });
+}
+
+function toMinutes(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { waitFor } from './desktop';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** The built collector as a child process on a given port and database. */
+export class CollectorProcess {
+  readonly output: string[] = [];
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(port: number, databaseUrl: string, dataDir: string): Promise<CollectorProcess> {
+    const child = spawn(process.execPath, [path.join(REPO, 'apps', 'collector', 'dist', 'server.js')], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, HAVEN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVOCATION_ID: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const c = new CollectorProcess(child);
+    createInterface({ input: child.stdout! }).on('line', (l) => c.output.push(l));
+    createInterface({ input: child.stderr! }).on('line', (l) => c.output.push(l));
+    await waitFor(() => c.output.some((l) => l.includes('Haven collector listening')), 30_000, `the collector did not start: ${c.output.join('\n')}`);
+    return c;
+  }
+
+  /** The first enrolment token from the banner of a first run. */
+  get firstToken(): string | null {
+    for (const l of this.output) {
+      const m = /(hvn_enr_[A-Za-z0-9_-]+)/.exec(l);
+      if (m) return m[1]!;
+    }
+    return null;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** The headless agent (`haven-agent run`) as a child process. */
+export class AgentProcess {
+  readonly log: string[] = [];
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(args: string[], env: Record<string, string>): AgentProcess {
+    const child = spawn(process.execPath, [path.join(REPO, 'packages', 'agent-core', 'bin', 'haven-agent.js'), 'run', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const a = new AgentProcess(child);
+    createInterface({ input: child.stderr! }).on('line', (l) => a.log.push(l));
+    return a;
+  }
+
+  async waitForLog(text: string, timeoutMs = 15_000): Promise<void> {
+    await waitFor(() => this.log.some((l) => l.includes(text)), timeoutMs, `agent never logged "${text}": ${this.log.join('\n')}`);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill(signal);
+    await exited;
+  }
+}

@@ -7,6 +7,7 @@ import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
 import { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';
 import { KeysSource } from './sources/keys/keys-source';
+import { ScreenSource } from './sources/screen/screen-source';
 import { WindowSource } from './sources/window/window-source';
 import { toEvent, type Observation } from './transform/to-event';
 
@@ -20,7 +21,9 @@ export type AgentOptions = {
   dataDir: string;
   log: Logger;
   /** Which sources to run here (tests and platforms without one turn some off). */
-  sources?: { window?: boolean; keys?: boolean };
+  sources?: { window?: boolean; keys?: boolean; screen?: boolean };
+  /** Seconds between periodic screen captures (default 10). */
+  screenIntervalSeconds?: number;
   backoff?: { minMs: number; maxMs: number };
 };
 
@@ -46,6 +49,7 @@ export class Agent {
   private link: Link | null = null;
   private windowSource: WindowSource | null = null;
   private keys: KeysSource | null = null;
+  private screen: ScreenSource | null = null;
   private policy: Policy = DEFAULT_POLICY;
   private policyError: string | null = null;
   private credential: Credential | null = null;
@@ -87,6 +91,7 @@ export class Agent {
   }
 
   stop(): void {
+    void this.screen?.stop();
     this.keys?.stop();
     this.windowSource?.stop();
     this.link?.stop();
@@ -160,6 +165,7 @@ export class Agent {
         onChange: (w) => {
           this.current = { title: w?.title ?? null, app: w?.app ?? null };
           this.keys?.setWindow(this.current);
+          this.screen?.windowChanged();
           this.health.title = { state: 'ok', lastCaptureAt: this.health.title?.lastCaptureAt ?? null };
           if (w && w.title) this.observe({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() });
         },
@@ -170,6 +176,23 @@ export class Agent {
       this.windowSource.start();
       this.health.title = { state: 'ok' };
     } else this.health.title = { state: 'disabled' };
+    if (want.screen !== false && process.platform === 'linux' && !process.env.DISPLAY) {
+      this.health.screen = { state: 'failed', detail: 'no X display (DISPLAY is not set)' };
+      log('error', 'The screen source cannot start: there is no X display (DISPLAY is not set).');
+    } else if (want.screen !== false) {
+      this.screen = new ScreenSource({
+        intervalSeconds: this.options.screenIntervalSeconds ?? 10,
+        onText: (t) => {
+          this.health.screen = { state: 'ok', lastCaptureAt: this.health.screen?.lastCaptureAt ?? null };
+          this.observe({ source: 'screen', text: t.text, app: this.current.app, title: this.current.title, at: t.at });
+        },
+        onError: (err) => {
+          this.health.screen = { state: 'degraded', detail: err.message.slice(0, 200) };
+        },
+      });
+      this.screen.start();
+      this.health.screen = { state: 'ok' };
+    } else this.health.screen = { state: 'disabled' };
   }
 
   status(): AgentStatus {

@@ -12,3 +12,5 @@ export { Agent, AGENT_VERSION, type AgentOptions, type AgentStatus, type Logger 
 export { Link, type LinkOptions, type LinkState, type LinkStatus } from './link/link';
 export { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
 export { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';
+export { ScreenSource, type ScreenSourceOptions, type ScreenText } from './sources/screen/screen-source';
+export { Ocr } from './sources/screen/ocr';

@@ -30,9 +30,14 @@ export class Desktop {
     return desktop;
   }
 
-  /** Opens an xterm with this title and waits until it is the active window. */
-  async openWindow(title: string): Promise<void> {
-    this.spawn('xterm', ['-T', title]);
+  /**
+   * Opens an xterm with this title and waits until it is the active window. With `show`, the
+   * window displays that text in a readable font (DejaVu Sans Mono 16) instead of a shell.
+   */
+  async openWindow(title: string, show?: string): Promise<void> {
+    const args = ['-T', title];
+    if (show !== undefined) args.push('-fa', 'DejaVu Sans Mono', '-fs', '16', '-e', 'sh', '-c', 'printf "%s\\n" "$0"; sleep 600', show);
+    this.spawn('xterm', args);
     await waitFor(async () => (await this.x('xdotool', ['getactivewindow', 'getwindowname']).catch(() => '')).trim() === title, 10_000, `window "${title}" did not become active`);
   }
 

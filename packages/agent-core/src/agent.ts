@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { watch, type FSWatcher } from 'chokidar';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
 import { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
-import { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';
+import { DEFAULT_POLICY, inQuietHours, POLICY_FILE, readPolicy, writePolicy } from './policy';
 import { KeysSource } from './sources/keys/keys-source';
 import { ScreenSource } from './sources/screen/screen-source';
 import { WindowSource } from './sources/window/window-source';
@@ -36,6 +37,7 @@ export type AgentStatus = {
   sources: Record<string, SourceHealth>;
   outboxDepth: number;
   droppedEvents: number;
+  policy: Pick<Policy, 'threshold' | 'sources' | 'ageBand' | 'quietHours'>;
   policyError: string | null;
   updatedAt: string;
 };
@@ -56,6 +58,7 @@ export class Agent {
   private current: { title: string | null; app: string | null } = { title: null, app: null };
   private readonly health: Record<string, SourceHealth> = {};
   private statusTimer: NodeJS.Timeout | null = null;
+  private policyWatcher: FSWatcher | null = null;
   private readonly osUser = safeUser();
 
   constructor(private readonly options: AgentOptions) {}
@@ -67,6 +70,16 @@ export class Agent {
     const r = this.outbox.recovery;
     if (r.truncatedBytes > 0) log('warn', `The outbox had a damaged tail (${r.reason}); ${r.truncatedBytes} bytes were cut and ${r.pending} events kept.`);
     this.loadPolicy();
+    // The policy file is watched: a technician's edit, or a policy the collector pushed and this
+    // agent wrote atomically, takes effect without a restart.
+    this.policyWatcher = watch(dataDir, { depth: 0, ignoreInitial: true });
+    this.policyWatcher.on('all', (_event, file) => {
+      if (path.basename(file) !== POLICY_FILE) return;
+      this.loadPolicy();
+      if (!this.policyError) log('info', 'The policy file changed; the new policy is in force.', { threshold: this.policy.threshold });
+      this.writeStatus();
+    });
+    await new Promise<void>((resolve) => this.policyWatcher!.once('ready', () => resolve()));
 
     this.credential = await this.obtainCredential();
     this.link = new Link({
@@ -91,6 +104,8 @@ export class Agent {
   }
 
   stop(): void {
+    void this.policyWatcher?.close();
+    this.policyWatcher = null;
     void this.screen?.stop();
     this.keys?.stop();
     this.windowSource?.stop();
@@ -204,6 +219,7 @@ export class Agent {
       sources: { ...this.health },
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
+      policy: { threshold: this.policy.threshold, sources: this.policy.sources, ageBand: this.policy.ageBand, quietHours: this.policy.quietHours },
       policyError: this.policyError,
       updatedAt: new Date().toISOString(),
     };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Agent } from '../src/agent';
+import { writePolicy } from '../src/policy';
 import { waitFor } from './support/desktop';
 import { CollectorProcess, freePort, REPO } from './support/processes';
 
@@ -83,6 +84,19 @@ describeWithPostgres('the agent with bad local state', () => {
     const second = await start(dataDir);
     expect(second.lines.some((l) => l.level === 'error' && /policy file is not a valid policy/.test(l.message))).toBe(true);
     second.agent.stop();
+  });
+
+  it('a policy file written while the agent runs takes effect without a restart', async () => {
+    const dataDir = path.join(dir, 'd');
+    const { agent, lines } = await start(dataDir);
+    const captured = () => lines.filter((l) => l.message === 'Captured a flagged item.').length;
+    observe(agent, 'im going to stab him after school'); // severe: kept under the default threshold (3)
+    expect(captured()).toBe(1);
+    writePolicy(dataDir, { threshold: 5, sources: { title: true, keys: true, screen: true }, quietHours: [], ageBand: 'secondary' });
+    await waitFor(() => agent.status().policy.threshold === 5, 10_000, 'the new policy was not picked up');
+    observe(agent, 'he wants pics of me in my underwear'); // severe (4), now below the school's threshold
+    expect(captured()).toBe(1);
+    agent.stop();
   });
 
   it('a revoked credential is reported, the link stops for good, capture continues into the outbox', async () => {

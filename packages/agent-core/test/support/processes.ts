@@ -58,7 +58,7 @@ export class AgentProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   static start(args: string[], env: Record<string, string>): AgentProcess {
-    const child = spawn(process.execPath, [path.join(REPO, 'packages', 'agent-core', 'bin', 'haven-agent.js'), 'run', ...args], {
+    const child = spawn(process.execPath, [path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), 'run', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

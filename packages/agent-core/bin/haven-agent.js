@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-require('../dist/cli')
-  .run()
-  .then((code) => process.exit(code));

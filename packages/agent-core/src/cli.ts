@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { Agent, type AgentStatus, type Logger } from './agent';
 
 const USAGE = `Usage:
-  haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR
+  haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR [--sources window,keys,screen]
   haven-agent status --data-dir DIR`;
 
 /** JSON lines on stderr: what happened, never what was captured. */
@@ -16,7 +16,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { collector: { type: 'string' }, 'enroll-token': { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: { collector: { type: 'string' }, 'enroll-token': { type: 'string' }, 'data-dir': { type: 'string' }, sources: { type: 'string' } },
     strict: true,
   });
   const dataDir = values['data-dir'];
@@ -29,7 +29,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
     process.stderr.write(`--collector is required\n${USAGE}\n`);
     return 2;
   }
-  const agent = new Agent({ collector: values.collector, enrollToken: values['enroll-token'], dataDir: path.resolve(dataDir), log });
+  const only = values.sources?.split(',').map((x) => x.trim());
+  const sources = only ? { window: only.includes('window'), keys: only.includes('keys'), screen: only.includes('screen') } : undefined;
+  const agent = new Agent({ collector: values.collector, enrollToken: values['enroll-token'], dataDir: path.resolve(dataDir), log, sources });
   try {
     await agent.start();
   } catch (err) {

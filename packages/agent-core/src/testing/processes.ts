@@ -21,11 +21,15 @@ export async function freePort(): Promise<number> {
 /** The built collector as a child process on a given port and database. */
 export class CollectorProcess {
   readonly output: string[] = [];
+  /** With `databaseUrl` null, the collector uses its embedded database in `dataDir`. */
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(port: number, databaseUrl: string, dataDir: string): Promise<CollectorProcess> {
+  static async start(port: number, databaseUrl: string | null, dataDir: string): Promise<CollectorProcess> {
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', HAVEN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVOCATION_ID: '' };
+    if (databaseUrl) env.DATABASE_URL = databaseUrl;
+    else delete env.DATABASE_URL; // the embedded database in dataDir
     const child = spawn(process.execPath, [path.join(REPO, 'apps', 'collector', 'dist', 'server.js')], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, HAVEN_DATA_DIR: dataDir, LOG_LEVEL: 'warn', INVOCATION_ID: '' },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const c = new CollectorProcess(child);
@@ -65,6 +69,16 @@ export class AgentProcess {
     const a = new AgentProcess(child);
     createInterface({ input: child.stderr! }).on('line', (l) => a.log.push(l));
     return a;
+  }
+
+  /** A bare Node process doing nothing: the peer the agent's CPU and memory are compared with. */
+  static peer(): AgentProcess {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return new AgentProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   async waitForLog(text: string, timeoutMs = 15_000): Promise<void> {

@@ -72,6 +72,11 @@ describeWithPostgres('the headless agent against a real collector on PostgreSQL'
     expect(keys[0]!.evidence.match).toContain('kill myself');
   });
 
+  it('reads a window of risky text on screen and delivers a screen event', async () => {
+    await desktop.openWindow('Diary - Notes', 'Dear diary, I want to kill myself tonight and nobody would miss me.');
+    await waitFor(async () => (await rows()).some((r) => r.source === 'screen' && r.category === 'suicide'), 30_000, 'no screen event');
+  });
+
   it('with the collector down, a captured event survives kill -9 of the agent and arrives exactly once', async () => {
     await collector.stop();
     const captured = () => agent.log.filter((l) => l.includes('Captured a flagged item.')).length;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -113,5 +113,12 @@ describeWithPostgres('the agent with bad local state', () => {
     observe(agent, 'i want to kill myself tonight');
     expect(agent.status().outboxDepth).toBe(1); // kept on the device, for a re-enrolled agent to send
     agent.stop();
+
+    // The credential is readable by the agent's user only; `haven-agent status` says what happened, never what was captured.
+    expect(statSync(path.join(dataDir, 'credential.json')).mode & 0o777).toBe(0o600);
+    const { stdout } = await run(process.execPath, [path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), 'status', '--data-dir', dataDir]);
+    expect(stdout).toMatch(/Collector: .* stopped \(refused: this device needs re-enrolling\)/);
+    expect(stdout).toMatch(/Outbox: +1 waiting to send, 0 dropped/);
+    expect(stdout).not.toMatch(/kill myself/);
   });
 });

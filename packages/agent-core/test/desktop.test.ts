@@ -44,6 +44,16 @@ describe('sources on a real X desktop', () => {
     expect(w.event?.category).toBe('suicide');
   });
 
+  it('reports a title change within the same window at once (a browser switching tabs)', async () => {
+    const id = (await desktop.x('xdotool', ['getactivewindow'])).trim();
+    await desktop.x('xdotool', ['set_window', '--name', 'buy a zombie knife uk - Google Search', id]);
+    await waitFor(() => seen.some((s) => s.kind === 'window' && s.title === 'buy a zombie knife uk - Google Search'), 3000, 'title change not seen');
+    const w = seen.find((s) => s.kind === 'window' && s.title === 'buy a zombie knife uk - Google Search')!;
+    expect(w.event?.category).toBe('violence');
+    await desktop.x('xdotool', ['set_window', '--name', 'how to tie a noose - Google Search', id]);
+    await waitFor(() => seen.filter((s) => s.kind === 'window' && s.title === 'how to tie a noose - Google Search').length >= 2, 3000, 'title change back not seen');
+  });
+
   it('assembles real typed keys into phrases: a flagged one becomes an event, homework does not', async () => {
     await desktop.type('i want to kill myself tonight');
     await desktop.key('Return');

@@ -17,7 +17,7 @@ const keys = new KeysSource({
   },
 });
 const windows = new WindowSource({
-  intervalMs: 300,
+
   onChange: (w) => {
     keys.setWindow({ title: w ? w.title : null, app: w ? w.app : null });
     const event = w ? toEvent({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() }, policy, identity).event : null;

@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
+import { defaultScorer } from '@haven/risk';
 import { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
@@ -80,6 +81,9 @@ export class Agent {
       this.writeStatus();
     });
     await new Promise<void>((resolve) => this.policyWatcher!.once('ready', () => resolve()));
+
+    // Compile the lexicon now, once, rather than on the first thing a pupil types.
+    defaultScorer();
 
     this.credential = await this.obtainCredential();
     this.link = new Link({

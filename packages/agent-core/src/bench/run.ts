@@ -57,7 +57,7 @@ async function agentPhase(desktop: Desktop, collectorUrl: string, token: string,
   const agent = AgentProcess.start(['--collector', collectorUrl, '--enroll-token', token, '--data-dir', path.join(dir, `agent-${sources}`), '--sources', sources], { DISPLAY: desktop.display });
   await agent.waitForLog('Connected to the collector.', 30_000);
   const peer = AgentProcess.peer();
-  await sleep(3000); // start-up settles
+  await sleep(10_000); // start-up (lexicon compile, first window, first screen) settles
   const [idleAgent, idlePeer] = await measure([agent.pid, peer.pid], 20);
   const typing = async () => {
     // 60 wpm = 5 characters a second = 200 ms a key; a window switch every 10 s.

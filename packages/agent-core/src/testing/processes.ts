@@ -62,7 +62,8 @@ export class AgentProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   static start(args: string[], env: Record<string, string>): AgentProcess {
-    const child = spawn(process.execPath, [path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), 'run', ...args], {
+    // Run as installed: the bin's own interpreter line (and its Node flags) applies.
+    const child = spawn(path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), ['run', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

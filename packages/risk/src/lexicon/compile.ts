@@ -291,7 +291,10 @@ export class CompiledLexicon {
     }
     this.root = new Int32Array(this.vocab.size);
     for (const id of this.children[0]!) this.root[id] = table.get(0, id);
-    this.children.length = 0; // only needed to build
+    // Only needed to build: a small heap matters on a school laptop.
+    this.children.length = 0;
+    this.output.length = 0;
+    this.typoWords.clear();
     this.firstTries = new Array<SlotNode | undefined>(this.patternLength.length);
     for (const [p, trie] of this.afterFirst) this.firstTries[p] = trie;
   }

@@ -154,6 +154,7 @@ describe('score', () => {
     expect(sev('i dont know why but i want to die')).toBe(3); // too far away to negate
     expect(sev('i want to die not joking')).toBe(3); // after the match it does not deny it
     expect(sev('u ok? no i want to die')).toBe(3); // "no" answering a question does not deny
+    expect(sev('u ok? no i kill myself')).toBe(sev('i kill myself')); // also when the match starts after the pronoun
   });
 
   it('lowers for third person and for news', () => {

@@ -256,7 +256,7 @@ export class Scorer {
     const anywhere = (kind: ContextKind) => near(kind, SENTENCE_WINDOW, SENTENCE_WINDOW);
     const strong = rule.flags.has('strong');
     // A bare "no" before "i …" answers a question ("u ok?" "no i cut again"); it does not deny.
-    const answer = start > 0 && ctx.tokens[start - 1]!.text === 'no' && (ctx.starts[start]! & KIND_BIT.first_person) !== 0;
+    const answer = [start - 1, start - 2].some((i) => i >= 0 && ctx.tokens[i]!.text === 'no' && (ctx.starts[i + 1]! & KIND_BIT.first_person) !== 0);
     const negated = near('negation', NEGATION_WINDOW) && !answer;
     const firstPerson = anywhere('first_person') || covers(ctx.inside, KIND_BIT.first_person, start, end);
     const ownQuestion = firstPerson || anywhere('searching');

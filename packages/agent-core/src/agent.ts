@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
 import { defaultScorer } from '@haven/risk';
+import { writeFileAtomic } from './atomic-file';
 import { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
@@ -233,8 +234,7 @@ export class Agent {
     if (!this.outbox) return;
     const file = path.join(this.options.dataDir, 'status.json');
     try {
-      writeFileSync(`${file}.tmp`, JSON.stringify(this.status(), null, 2) + '\n', { mode: 0o600 });
-      renameSync(`${file}.tmp`, file);
+      writeFileAtomic(file, JSON.stringify(this.status(), null, 2) + '\n', 0o600);
     } catch {
       // status is a convenience for `haven-agent status`; capture goes on without it
     }

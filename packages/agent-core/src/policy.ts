@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PolicySchema, type Policy } from '@haven/protocol';
+import { writeFileAtomic } from './atomic-file';
 
 /** Until a school's policy arrives: flag from "high" up, every source on, no quiet hours. */
 export const DEFAULT_POLICY: Policy = {
@@ -38,18 +39,9 @@ export function readPolicy(dir: string, fallback: Policy = DEFAULT_POLICY): Poli
   return { policy: parsed.data, error: null };
 }
 
-/** Writes a policy atomically (temporary file, fsync, rename), so a reader never sees half of one. */
+/** Writes a policy atomically, so a reader never sees half of one. */
 export function writePolicy(dir: string, policy: Policy): void {
-  const file = path.join(dir, POLICY_FILE);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, JSON.stringify(policy, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileAtomic(path.join(dir, POLICY_FILE), JSON.stringify(policy, null, 2) + '\n', 0o644);
 }
 
 /** True when `now` (device local time) falls in one of the policy's quiet hours; a span may cross midnight. */

@@ -5,9 +5,8 @@ import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Agent } from '../src/agent';
 import { waitFor } from '../src/testing/desktop';
 import { CollectorProcess, freePort } from '../src/testing/processes';
+import { describeWithPostgres } from './support/postgres';
 
-const postgresUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined;
-const describeWithPostgres = postgresUrl ? describe : describe.skip;
 
 /** Steady capture while the collector is away for a minute: every event arrives, none twice. */
 describeWithPostgres('steady capture through a minute of collector downtime', () => {

@@ -4,11 +4,10 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Desktop, waitFor } from '../src/testing/desktop';
 import { AgentProcess, CollectorProcess, freePort } from '../src/testing/processes';
+import { describeWithPostgres } from './support/postgres';
 
 type Row = { source: string; category: string; severity: number; evidence: { match: string } };
 
-const postgresUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined;
-const describeWithPostgres = postgresUrl ? describe : describe.skip;
 
 /**
  * The whole path on a real desktop: X window titles and key events → the headless agent

@@ -8,10 +8,9 @@ import { Agent } from '../src/agent';
 import { writePolicy } from '../src/policy';
 import { waitFor } from '../src/testing/desktop';
 import { CollectorProcess, freePort, REPO } from '../src/testing/processes';
+import { describeWithPostgres } from './support/postgres';
 
 const run = promisify(execFile);
-const postgresUrl = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined;
-const describeWithPostgres = postgresUrl ? describe : describe.skip;
 
 type Line = { level: string; message: string };
 

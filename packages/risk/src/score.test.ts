@@ -1,70 +1,39 @@
 import { compileLexicon } from './lexicon/compile';
-import type { LexiconSource } from './lexicon/source';
+import type { CategoryFile, LexiconSource, SourcePair, SourceTerm } from './lexicon/source';
 import { Scorer, type ScoreOptions } from './score';
+
+/** One English category file of the test lexicon. */
+const category = (name: CategoryFile['category'], terms: SourceTerm[], pairs: SourcePair[] = []): CategoryFile => ({
+  file: `${name}.en.yaml`,
+  category: name,
+  language: 'en',
+  terms,
+  pairs,
+});
 
 /** A small lexicon written for these tests, so they pin rule semantics, not the shipped data. */
 const source: LexiconSource = {
   categories: [
-    {
-      file: 'suicide.en.yaml',
-      category: 'suicide',
-      language: 'en',
-      terms: [
+    category(
+      'suicide',
+      [
         { text: 'kill myself', severity: 4, flags: [] },
         { text: '{want,wanna} to die', severity: 3, flags: [] },
         { text: 'noose', severity: 3, flags: ['method'] },
       ],
-      pairs: [{ id: 'bleach-drink', a: ['bleach'], b: ['drink', 'swallow'], window: 3, severity: 4, flags: ['method'] }],
-    },
-    {
-      file: 'bullying.en.yaml',
-      category: 'bullying',
-      language: 'en',
-      terms: [{ text: 'kys', severity: 4, flags: ['direct'] }],
-      pairs: [],
-    },
-    {
-      file: 'gambling.en.yaml',
-      category: 'gambling',
-      language: 'en',
-      terms: [{ text: 'bet365', severity: 4, flags: [] }],
-      pairs: [],
-    },
-    {
-      file: 'drugs.en.yaml',
-      category: 'drugs',
-      language: 'en',
-      terms: [{ text: 'buy weed', severity: 2, flags: [] }],
-      pairs: [],
-    },
-    {
-      file: 'violence.en.yaml',
-      category: 'violence',
-      language: 'en',
-      terms: [{ text: 'kill you', severity: 3, flags: ['direct'] }],
-      pairs: [],
-    },
-    {
-      file: 'discrimination.en.yaml',
-      category: 'discrimination',
-      language: 'en',
-      terms: [{ text: 'slurword', severity: 3, flags: [] }],
-      pairs: [{ id: 'hate-group', a: ['hate', 'despise'], b: ['{women,immigrants}'], window: 3, severity: 3, flags: [] }],
-    },
-    {
-      file: 'cse.en.yaml',
-      category: 'cse',
-      language: 'en',
-      terms: [{ text: 'send nudes', severity: 4, flags: ['strong'] }],
-      pairs: [],
-    },
-    {
-      file: 'pornography.en.yaml',
-      category: 'pornography',
-      language: 'en',
-      terms: [{ text: 'pornhub', severity: 2, flags: [] }],
-      pairs: [],
-    },
+      [{ id: 'bleach-drink', a: ['bleach'], b: ['drink', 'swallow'], window: 3, severity: 4, flags: ['method'] }],
+    ),
+    category('bullying', [{ text: 'kys', severity: 4, flags: ['direct'] }]),
+    category('gambling', [{ text: 'bet365', severity: 4, flags: [] }]),
+    category('drugs', [{ text: 'buy weed', severity: 2, flags: [] }]),
+    category('violence', [{ text: 'kill you', severity: 3, flags: ['direct'] }]),
+    category(
+      'discrimination',
+      [{ text: 'slurword', severity: 3, flags: [] }],
+      [{ id: 'hate-group', a: ['hate', 'despise'], b: ['{women,immigrants}'], window: 3, severity: 3, flags: [] }],
+    ),
+    category('cse', [{ text: 'send nudes', severity: 4, flags: ['strong'] }]),
+    category('pornography', [{ text: 'pornhub', severity: 2, flags: [] }]),
   ],
   contexts: [
     {

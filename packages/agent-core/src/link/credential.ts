@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname, platform, release, arch } from 'node:os';
 import path from 'node:path';
 import { ApiErrorSchema, EnrollResponseSchema, type EnrollResponse } from '@haven/protocol';
+import { writeFileAtomic } from '../atomic-file';
 
 /** The device credential from enrolment, kept in the data dir, readable by the agent's user only. */
 export type Credential = EnrollResponse & { collector: string };
@@ -33,18 +34,9 @@ export function loadCredential(dir: string): Credential | null {
   return { ...parsed.data, collector };
 }
 
-/** Writes the credential atomically with mode 0600 (temporary file, fsync, rename). */
+/** Writes the credential atomically, readable by the agent's user only. */
 export function saveCredential(dir: string, credential: Credential): void {
-  const file = path.join(dir, FILE);
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(credential) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileAtomic(path.join(dir, FILE), JSON.stringify(credential) + '\n', 0o600);
 }
 
 /** Trades a school's enrolment token for a device credential. */

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { AgentEvent } from '@haven/protocol';
+import { writeFileAtomic } from '../atomic-file';
 
 /**
  * The agent's outbox: flagged events waiting for the collector's ack, in one append-only file.
@@ -228,21 +229,12 @@ export class Outbox {
   private maybeCompact(): void {
     const dead = this.size - this.liveBytes;
     if (dead < this.compactAfterBytes || dead < this.liveBytes) return;
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const parts = [...this.pendingById.values()].map((p) => encode({ k: 'e', event: p.event }));
     try {
-      const parts = [...this.pendingById.values()].map((p) => encode({ k: 'e', event: p.event }));
-      const buf = Buffer.concat([encode({ k: 's', dropped: this.droppedTotal }), ...parts]);
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, off);
-      fsyncSync(fd);
+      writeFileAtomic(this.file, Buffer.concat([encode({ k: 's', dropped: this.droppedTotal }), ...parts]), 0o600);
     } catch (err) {
-      closeSync(fd);
       throw new OutboxError(`could not compact the outbox: ${(err as Error).message}`, false);
     }
-    closeSync(fd);
-    renameSync(tmp, this.file);
-    syncDir(path.dirname(this.file));
     closeSync(this.fd);
     this.fd = openSync(this.file, 'r+');
     this.size = fstatSync(this.fd).size;
@@ -258,15 +250,4 @@ function encode(rec: Record): Buffer {
   out.writeUInt32LE(crc32(payload), 5);
   payload.copy(out, HEADER);
   return out;
-}
-
-/** Makes a rename durable: fsync the directory that holds the file (not possible on Windows). */
-function syncDir(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -297,6 +297,7 @@ export class CompiledLexicon {
     this.typoWords.clear();
     this.firstTries = new Array<SlotNode | undefined>(this.patternLength.length);
     for (const [p, trie] of this.afterFirst) this.firstTries[p] = trie;
+    this.afterFirst.clear(); // firstTries holds them now
   }
 
   /** Every pattern occurrence in the tokens, as token index ranges [start, end). */

@@ -6,8 +6,16 @@ import type { Logger } from 'pino';
 import { enrollmentRoutes } from './enrollment/routes';
 import { Gateway, gatewayRoutes } from './gateway/plugin';
 import { healthRoutes } from './health/routes';
+import { Alerter, type AlertConfig } from './alerts/alerter';
+import { auditRoutes } from './audit/routes';
+import { authPlugin } from './auth/plugin';
+import { dashboardRoutes } from './dashboard/routes';
+import { fleetRoutes } from './fleet/routes';
+import { LiveHub, liveRoutes } from './live/hub';
 import { createLogger } from './logger';
 import { Metrics, metricsRoutes } from './metrics/routes';
+import { DEFAULT_GROUPING, type GroupingOptions } from './triage/grouping';
+import { triageRoutes } from './triage/routes';
 
 declare module 'fastify' {
   // eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- declaration merging needs an interface
@@ -16,6 +24,8 @@ declare module 'fastify' {
     gateway: Gateway;
     gatewayOptions: { helloTimeoutMs: number; revocationCheckMs: number };
     metrics: Metrics;
+    alerter: Alerter;
+    grouping: GroupingOptions;
   }
 }
 
@@ -29,6 +39,16 @@ export type AppOptions = {
   helloTimeoutMs?: number;
   /** How often a connected device's revocation is re-checked (default 30 s). */
   revocationCheckMs?: number;
+  /** How events become incidents (default DEFAULT_GROUPING). */
+  grouping?: Partial<GroupingOptions>;
+  /** Mail, webhook and escalation settings; without SMTP, alerts are recorded as undelivered. */
+  alerts?: Partial<AlertConfig>;
+  /** How often alerts are escalated, retried and digests sent (default 60 s; 0: never, tests call sweep()). */
+  alertSweepMs?: number;
+  /** Addresses of reverse proxies whose X-Forwarded-For is believed (default none). */
+  trustProxy?: boolean | string | string[];
+  /** The built dashboard (default apps/dashboard/dist). */
+  dashboardDir?: string;
 };
 
 /** Builds the collector. It never listens: server.ts does, tests use inject or listen(0). */
@@ -36,12 +56,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger ?? createLogger('info'),
     bodyLimit: 64 * 1024,
+    // Sign-in limits count per client address; behind a reverse proxy set trustProxy there.
+    trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
   app.decorate('database', options.database);
   app.decorate('gateway', new Gateway());
   app.decorate('metrics', new Metrics());
+  app.decorate('grouping', { ...DEFAULT_GROUPING, ...options.grouping });
+  app.decorate('live', new LiveHub(options.database.db, app.log.child({ component: 'live' })));
+  app.decorate(
+    'alerter',
+    new Alerter(options.database.db, app.log.child({ component: 'alerts' }), {
+      mailFrom: 'Haven <haven@localhost>',
+      escalateAfterMs: 15 * 60_000,
+      publicUrl: 'http://localhost:8080',
+      ...options.alerts,
+    }),
+  );
   app.decorate('gatewayOptions', {
     helloTimeoutMs: options.helloTimeoutMs ?? LIMITS.helloTimeoutSeconds * 1000,
     revocationCheckMs: options.revocationCheckMs ?? 30_000,
@@ -77,5 +110,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(enrollmentRoutes);
   await app.register(gatewayRoutes);
   await app.register(metricsRoutes);
+  await app.register(authPlugin);
+  await app.register(liveRoutes);
+  await app.register(triageRoutes);
+  await app.register(auditRoutes);
+  await app.register(fleetRoutes);
+  await app.register(dashboardRoutes, { dir: options.dashboardDir });
+
+  const sweepMs = options.alertSweepMs ?? 60_000;
+  if (sweepMs > 0) {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      app.alerter
+        .sweep()
+        .catch((err: unknown) => app.log.error({ err }, 'Alert sweep failed; it runs again in a minute.'))
+        .finally(() => {
+          running = false;
+        });
+    }, sweepMs);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
   return app;
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { devices, enrollmentTokens, openDatabase, schools } from '@haven/db';
-import { asc, desc } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
+import { devices, enrollmentTokens, openDatabase, ROLES, schools, staff, staffRoles, staffSessions, type Role } from '@haven/db';
+import { asc, desc, eq } from 'drizzle-orm';
+import { hashPassword } from './auth/passwords';
+import { createStaff, grantRole, normaliseEmail } from './staff/repository';
 import { parseArgs } from 'node:util';
 import { createEnrollmentToken, revokeDevice, revokeEnrollmentToken } from './enrollment/repository';
 import { readEnv } from './env';
@@ -13,6 +16,13 @@ const USAGE = `Usage:
   haven-collector device list
   haven-collector device revoke DEVICE_ID
   haven-collector school list
+  haven-collector staff create --email ADDRESS --name "NAME" --role ROLE [--school ID]
+  haven-collector staff grant STAFF_EMAIL --role ROLE [--school ID]
+  haven-collector staff reset-password STAFF_EMAIL
+  haven-collector staff list
+
+Roles: dsl, deputy_dsl, head, technician, trust_admin. New passwords are generated and shown
+once.
 
 Uses DATABASE_URL, or the embedded database in HAVEN_DATA_DIR (default ./data), which only
 one process can open at a time: stop the collector first.`;
@@ -26,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
       days: { type: 'string', default: '30' },
       'max-uses': { type: 'string' },
       label: { type: 'string', default: '' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,16 +54,66 @@ async function main(argv: string[]): Promise<number> {
       for (const s of await db.select().from(schools)) process.stdout.write(`${s.id}  ${s.name}\n`);
       return 0;
     }
-    if (noun === 'token' && verb === 'create') {
-      let schoolId = values.school;
-      if (!schoolId) {
-        const all = await db.select({ id: schools.id }).from(schools);
-        if (all.length !== 1) {
-          process.stderr.write('There is more than one school (or none): name one with --school.\n');
+    const oneSchool = async (): Promise<string | null> => {
+      if (values.school) return values.school;
+      const all = await db.select({ id: schools.id }).from(schools);
+      if (all.length !== 1) {
+        process.stderr.write('There is more than one school (or none): name one with --school.\n');
+        return null;
+      }
+      return all[0]!.id;
+    };
+    if (noun === 'staff') {
+      const role = values.role as Role | undefined;
+      if ((verb === 'create' || verb === 'grant') && (!role || !ROLES.includes(role))) {
+        process.stderr.write(`--role must be one of ${ROLES.join(', ')}.\n`);
+        return 2;
+      }
+      if (verb === 'create') {
+        if (!values.email || !values.name) {
+          process.stderr.write('staff create needs --email and --name.\n');
           return 2;
         }
-        schoolId = all[0]!.id;
+        const schoolId = await oneSchool();
+        if (!schoolId) return 2;
+        const password = randomBytes(15).toString('base64url');
+        await createStaff(db, { email: values.email, displayName: values.name, password, roles: [{ schoolId, role: role! }] });
+        process.stdout.write(`Created ${normaliseEmail(values.email)} (${role}). Password, shown only now:\n${password}\n`);
+        return 0;
       }
+      const [member] = id ? await db.select().from(staff).where(eq(staff.email, normaliseEmail(id))) : [];
+      if ((verb === 'grant' || verb === 'reset-password') && !member) {
+        process.stderr.write('No member of staff has that e-mail address.\n');
+        return 1;
+      }
+      if (verb === 'grant') {
+        const schoolId = await oneSchool();
+        if (!schoolId) return 2;
+        await grantRole(db, member!.id, schoolId, role!);
+        process.stdout.write(`${member!.email} is now ${role} at that school.\n`);
+        return 0;
+      }
+      if (verb === 'reset-password') {
+        const password = randomBytes(15).toString('base64url');
+        await db.update(staff).set({ passwordHash: await hashPassword(password) }).where(eq(staff.id, member!.id));
+        await db.delete(staffSessions).where(eq(staffSessions.staffId, member!.id));
+        process.stdout.write(`New password for ${member!.email}, shown only now (their sessions were ended):\n${password}\n`);
+        return 0;
+      }
+      if (verb === 'list') {
+        const rows = await db
+          .select({ email: staff.email, name: staff.displayName, role: staffRoles.role, school: schools.name, totp: staff.totpEnabled })
+          .from(staff)
+          .leftJoin(staffRoles, eq(staffRoles.staffId, staff.id))
+          .leftJoin(schools, eq(schools.id, staffRoles.schoolId))
+          .orderBy(asc(staff.email));
+        for (const r of rows) process.stdout.write(`${r.email}  ${r.name}  ${r.role ?? '(no role)'}${r.school ? ` at ${r.school}` : ''}${r.totp ? '  2FA' : ''}\n`);
+        return 0;
+      }
+    }
+    if (noun === 'token' && verb === 'create') {
+      const schoolId = await oneSchool();
+      if (!schoolId) return 2;
       const days = Number(values.days);
       const maxUses = values['max-uses'] === undefined ? null : Number(values['max-uses']);
       if (!Number.isFinite(days) || days <= 0 || (maxUses !== null && !(Number.isInteger(maxUses) && maxUses > 0))) {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '@haven/db';
 import { buildApp } from './app';
-import { bootstrap } from './bootstrap';
+import { bootstrap, bootstrapAdmin } from './bootstrap';
 import { readEnv } from './env';
 import { createLogger } from './logger';
 
@@ -14,7 +14,23 @@ async function main(): Promise<void> {
   const database = await openDatabase(env.databaseLocation);
   logger.info({ driver: database.driver }, 'Database ready and migrated.');
   const first = await bootstrap(database.db);
-  const app = await buildApp({ database, logger, shutdownGraceMs: env.HAVEN_SHUTDOWN_GRACE_SECONDS * 1000 });
+  const admin = await bootstrapAdmin(database.db);
+  const address0 = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`;
+  const app = await buildApp({
+    database,
+    logger,
+    shutdownGraceMs: env.HAVEN_SHUTDOWN_GRACE_SECONDS * 1000,
+    trustProxy: env.HAVEN_TRUST_PROXY,
+    alerts: {
+      smtpUrl: env.HAVEN_SMTP_URL,
+      mailFrom: env.HAVEN_MAIL_FROM,
+      webhookUrl: env.HAVEN_ALERT_WEBHOOK_URL,
+      webhookSecret: env.HAVEN_ALERT_WEBHOOK_SECRET,
+      escalateAfterMs: env.HAVEN_ESCALATE_AFTER_MINUTES * 60_000,
+      publicUrl: env.HAVEN_PUBLIC_URL ?? address0,
+    },
+  });
+  if (!app.alerter.mailEnabled) logger.warn('HAVEN_SMTP_URL is not set: urgent alerts and digests are recorded but not e-mailed.');
   const address = await app.listen({ host: env.HOST, port: env.PORT });
   const url = env.HAVEN_PUBLIC_URL ?? address;
 
@@ -49,9 +65,19 @@ async function main(): Promise<void> {
   } else if (first) {
     firstToken = `First enrolment token (valid until ${first.expiresAt.toISOString().slice(0, 10)}; shown only now):\n  ${first.token}`;
   }
+  let firstAdmin: string | null = null;
+  if (admin && env.INVOCATION_ID) {
+    const file = path.resolve(env.HAVEN_DATA_DIR, 'first-admin-password');
+    writeFileSync(file, `${admin.email}\n${admin.password}\n`, { mode: 0o600 });
+    firstAdmin = `First administrator's password written to ${file} (readable by this service's user only; delete it after signing in).`;
+  } else if (admin) {
+    firstAdmin = `Sign in as ${admin.email} with password ${admin.password} (shown only now; head teacher and technician of the first school).`;
+  }
   const lines = [
     '',
     `Haven collector listening on ${url}`,
+    `Dashboard: ${url}/`,
+    ...(firstAdmin ? [firstAdmin] : []),
     `Database: ${database.driver === 'pglite' ? `embedded (${env.databaseLocation})` : 'PostgreSQL server'}`,
     firstToken ??
       'Enrolment tokens: make a new one with `npx haven-collector token create` (stop the collector first when using the embedded database).',

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CloseCode } from '@haven/protocol';
+import { storeAndGroup } from '../triage/grouping';
 import { AgentSession } from './session';
 
 /** Seconds between protocol pings; a socket that misses one is dropped. */
@@ -17,6 +18,10 @@ export class Gateway {
 
   get connectedDevices(): number {
     return this.byDevice.size;
+  }
+
+  isConnected(deviceId: string): boolean {
+    return this.byDevice.has(deviceId);
   }
 
   isClosing(): boolean {
@@ -90,6 +95,17 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
     const session = new AgentSession(socket, {
       database: app.database,
       metrics: app.metrics,
+      store: async (device, events) => {
+        const result = await storeAndGroup(app.database.db, device, events, app.grouping);
+        if (result.changes.length > 0) {
+          // After the commit: the live queue and urgent alerts. Neither may hold up the ack.
+          void (async () => {
+            for (const change of result.changes) await app.live.incidentChanged(change.incidentId);
+            await app.alerter.incidentsChanged(result.changes);
+          })().catch((err: unknown) => log.error({ err }, 'Live update or alert failed after grouping.'));
+        }
+        return result;
+      },
       log,
       onAuthenticated: (s) => gateway.authenticated(s),
       onClosed: (s) => gateway.removed(s),

@@ -15,7 +15,7 @@ import {
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import WebSocket from 'ws';
 import { recordHeartbeat, recordHello } from '../fleet/repository';
-import { authenticateDevice, deviceIsActive, storeEvents } from '../ingest/repository';
+import { authenticateDevice, deviceIsActive } from '../ingest/repository';
 import type { Metrics } from '../metrics/routes';
 
 /**
@@ -34,6 +34,8 @@ type State = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 
 export type SessionHost = {
   database: Database;
+  /** Stores a batch (and groups it into incidents) in one transaction. */
+  store(device: { id: string; schoolId: string }, events: EventsBatch['events']): Promise<{ stored: number; duplicates: number }>;
   metrics: Metrics;
   log: Logger;
   /** Called once authenticated; the host closes any older session of the same device. */
@@ -228,10 +230,9 @@ export class AgentSession {
       this.send({ type: 'error', code: 'device-mismatch', message: 'events must carry the authenticated device id', batchId: batch.batchId, index: foreign });
       return;
     }
-    const db = this.host.database.db;
     try {
       if (!(await this.stillActive())) return;
-      const result = await storeEvents(db, device, batch.events);
+      const result = await this.host.store(device, batch.events);
       const m = this.host.metrics;
       m.batchesAcked++;
       m.eventsStored += result.stored;

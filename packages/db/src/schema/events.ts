@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, jsonb, pgTable, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { devices } from './devices';
+import { incidents } from './triage';
 import { schools } from './schools';
 
 export type EvidenceRecord = { match: string; before: string; after: string };
@@ -29,10 +30,15 @@ export const events = pgTable(
     app: text(),
     windowTitle: text(),
     osUser: text().notNull(),
+    /** category + ':' + the matched words, lower case: the same trigger on many devices is a cluster. */
+    triggerKey: text().notNull().default(''),
+    incidentId: uuid().references(() => incidents.id, { onDelete: 'set null' }),
   },
   (t) => [
     index().on(t.schoolId, t.occurredAt),
     index().on(t.deviceId, t.occurredAt),
+    index().on(t.schoolId, t.triggerKey, t.occurredAt),
+    index().on(t.incidentId),
     check('events_severity_ck', sql`${t.severity} between 0 and 5`),
     check('events_source_ck', sql`${t.source} in ('title', 'keys', 'screen')`),
   ],

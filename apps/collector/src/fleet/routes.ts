@@ -1,0 +1,41 @@
+import { devices, schools } from '@haven/db';
+import { asc, eq, inArray } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { deviceSchools } from '../auth/access';
+import { requirePrincipal } from '../auth/plugin';
+import { ForbiddenError } from '../errors';
+
+/** The fleet as the technician sees it: devices and their health, never captured content. */
+export async function fleetRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/api/devices', async (request) => {
+    const me = requirePrincipal(request);
+    const schoolIds = deviceSchools(me);
+    if (schoolIds.length === 0) throw new ForbiddenError();
+    const rows = await app.database.db
+      .select({
+        id: devices.id,
+        hostname: devices.hostname,
+        schoolId: devices.schoolId,
+        schoolName: schools.name,
+        osPlatform: devices.osPlatform,
+        agentVersion: devices.agentVersion,
+        lastSeenAt: devices.lastSeenAt,
+        revokedAt: devices.revokedAt,
+        outboxDepth: devices.outboxDepth,
+        droppedEvents: devices.droppedEvents,
+        health: devices.health,
+      })
+      .from(devices)
+      .innerJoin(schools, eq(schools.id, devices.schoolId))
+      .where(inArray(devices.schoolId, schoolIds))
+      .orderBy(asc(schools.name), asc(devices.hostname));
+    return {
+      devices: rows.map(({ revokedAt, lastSeenAt, ...d }) => ({
+        ...d,
+        lastSeenAt: lastSeenAt?.toISOString() ?? null,
+        revoked: revokedAt !== null,
+        connected: app.gateway.isConnected(d.id),
+      })),
+    };
+  });
+}

@@ -1,0 +1,253 @@
+import type { HavenDatabase } from '@haven/db';
+import type { AgentEvent } from '@haven/protocol';
+import { sql } from 'drizzle-orm';
+import { queryRows, toDate, ts } from '../db-rows';
+import { storeEvents, type StoredEvent, type StoreResult } from '../ingest/repository';
+
+export type GroupingOptions = {
+  /** Events of one person and category this close together are one incident (default 30 min). */
+  incidentWindowMs: number;
+  /** The same trigger on this many devices of a school … (default 5) */
+  clusterMinDevices: number;
+  /** … within this time is one cluster, likely lesson content (default 10 min). */
+  clusterWindowMs: number;
+};
+
+export const DEFAULT_GROUPING: GroupingOptions = {
+  incidentWindowMs: 30 * 60_000,
+  clusterMinDevices: 5,
+  clusterWindowMs: 10 * 60_000,
+};
+
+/** What grouping did to one incident, for the live feed and alerts once committed. */
+export type IncidentChange = { incidentId: string; schoolId: string; created: boolean; severity: number; kind: 'person' | 'cluster' };
+
+/**
+ * Stores a batch and groups its new events into incidents in one transaction: an event is
+ * never stored without its incident, and a batch that fails leaves nothing behind.
+ *
+ * Grouping of one school is serialised with a transaction-scoped advisory lock, so two agents
+ * reporting the same person (or the same lesson) at once never open two incidents.
+ *
+ *   event ─► staff? ──yes──────────────────────────────► person incident (routed to the head)
+ *              │no
+ *              ▼
+ *   open cluster for its trigger? ──yes──► join the cluster
+ *              │no
+ *              ▼
+ *   trigger on ≥ N devices within the window? ──yes──► new cluster; absorb the untouched
+ *              │no                                     person incidents made only of it
+ *              ▼
+ *   person incident: same user and category, last event within the window, not closed
+ *   (or a new one)
+ */
+export async function storeAndGroup(
+  db: HavenDatabase,
+  device: { id: string; schoolId: string },
+  batch: readonly AgentEvent[],
+  options: GroupingOptions = DEFAULT_GROUPING,
+): Promise<StoreResult & { changes: IncidentChange[] }> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as HavenDatabase;
+    const stored = await storeEvents(t, device, batch);
+    if (stored.inserted.length === 0) return { stored: 0, duplicates: stored.duplicates, changes: [] };
+    await t.execute(sql`select pg_advisory_xact_lock(1213, hashtext(${device.schoolId}))`);
+    const changes = await groupEvents(t, device.schoolId, stored.inserted, options);
+    return { stored: stored.stored, duplicates: stored.duplicates, changes };
+  });
+}
+
+type Person = { id: string; kind: 'pupil' | 'staff' };
+
+async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEvent[], options: GroupingOptions): Promise<IncidentChange[]> {
+  const users = [...new Set(events.map((e) => e.osUser.toLowerCase()))];
+  const known = await queryRows<{ id: string; os_username: string; kind: 'pupil' | 'staff' }>(
+    db,
+    sql`select id, os_username, kind from people where school_id = ${schoolId} and os_username in ${users}`,
+  );
+  const people = new Map<string, Person>(known.map((p) => [p.os_username, { id: p.id, kind: p.kind }]));
+  const changes = new Map<string, IncidentChange>();
+  const note = (change: IncidentChange) => {
+    const seen = changes.get(change.incidentId);
+    changes.set(change.incidentId, seen ? { ...change, created: seen.created || change.created } : change);
+  };
+  /** Events to put in each incident, and whether grouping opened it. */
+  const pending = new Map<string, { events: StoredEvent[]; created: boolean }>();
+  const add = (incidentId: string, event: StoredEvent, created = false) => {
+    const entry = pending.get(incidentId) ?? { events: [], created };
+    entry.events.push(event);
+    pending.set(incidentId, entry);
+  };
+  const ordered = [...events].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+
+  // A batch is grouped in a few statements per trigger and per person, not per event.
+  const byTrigger = groupBy(
+    ordered.filter((e) => people.get(e.osUser.toLowerCase())?.kind !== 'staff'),
+    (e) => e.triggerKey,
+  );
+  const inCluster = new Set<string>();
+  for (const group of byTrigger.values()) {
+    const cluster = await findOrOpenCluster(db, schoolId, group[group.length - 1]!, options, note);
+    if (!cluster) continue;
+    for (const e of group) {
+      add(cluster, e);
+      inCluster.add(e.id);
+    }
+  }
+
+  const byPerson = groupBy(
+    ordered.filter((e) => !inCluster.has(e.id)),
+    (e) => `${e.osUser.toLowerCase()}\u0000${e.category}`,
+  );
+  for (const group of byPerson.values()) {
+    const first = group[0]!;
+    const user = first.osUser.toLowerCase();
+    const person = people.get(user);
+    const [open] = await queryRows<{ id: string; first_seen_at: unknown; last_seen_at: unknown }>(
+      db,
+      sql`select id, first_seen_at, last_seen_at from incidents
+          where school_id = ${schoolId} and kind = 'person' and subject_key = ${user} and category = ${first.category}
+            and merged_into_id is null and status <> 'closed'
+            and last_seen_at >= ${ts(new Date(first.occurredAt.getTime() - options.incidentWindowMs))}
+            and first_seen_at <= ${ts(new Date(first.occurredAt.getTime() + options.incidentWindowMs))}
+          order by last_seen_at desc limit 1`,
+    );
+    let current: { id: string; last: number } | null = open ? { id: open.id, last: toDate(open.last_seen_at).getTime() } : null;
+    for (const event of group) {
+      const at = event.occurredAt.getTime();
+      if (current && at - current.last <= options.incidentWindowMs) {
+        add(current.id, event);
+        current.last = Math.max(current.last, at);
+        continue;
+      }
+      const kind = person?.kind ?? 'unknown';
+      const routedTo = kind === 'staff' ? 'head' : 'dsl';
+      const [created] = await queryRows<{ id: string }>(
+        db,
+        sql`insert into incidents (school_id, kind, subject_key, person_id, subject_kind, category, severity, routed_to, first_seen_at, last_seen_at)
+            values (${schoolId}, 'person', ${user}, ${person?.id ?? null}, ${kind}, ${event.category}, ${event.severity},
+                    ${routedTo}, ${ts(event.occurredAt)}, ${ts(event.occurredAt)})
+            returning id`,
+      );
+      await history(db, created!.id, 'created', null, { severity: event.severity, category: event.category, routedTo });
+      add(created!.id, event, true);
+      current = { id: created!.id, last: at };
+    }
+  }
+
+  for (const [incidentId, { events: list, created }] of pending) note(await attach(db, incidentId, list, created));
+  return [...changes.values()];
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+async function findOrOpenCluster(
+  db: HavenDatabase,
+  schoolId: string,
+  event: StoredEvent,
+  options: GroupingOptions,
+  note: (change: IncidentChange) => void,
+): Promise<string | null> {
+  const since = new Date(event.occurredAt.getTime() - options.clusterWindowMs);
+  const until = new Date(event.occurredAt.getTime() + options.clusterWindowMs);
+  const [existing] = await queryRows<{ id: string }>(
+    db,
+    sql`select id from incidents
+        where school_id = ${schoolId} and kind = 'cluster' and trigger_key = ${event.triggerKey}
+          and status <> 'closed' and last_seen_at >= ${ts(since)}
+        order by last_seen_at desc limit 1`,
+  );
+  if (existing) return existing.id;
+
+  const [spread] = await queryRows<{ devices: number }>(
+    db,
+    sql`select count(distinct device_id)::int as devices from events
+        where school_id = ${schoolId} and trigger_key = ${event.triggerKey} and occurred_at between ${ts(since)} and ${ts(until)}`,
+  );
+  if (Number(spread?.devices ?? 0) < options.clusterMinDevices) return null;
+
+  const [cluster] = await queryRows<{ id: string }>(
+    db,
+    sql`insert into incidents (school_id, kind, subject_key, subject_kind, trigger_key, category, severity, routed_to, first_seen_at, last_seen_at)
+        values (${schoolId}, 'cluster', 'cluster', 'unknown', ${event.triggerKey}, ${event.category}, ${event.severity}, 'dsl', ${ts(event.occurredAt)}, ${ts(event.occurredAt)})
+        returning id`,
+  );
+  const clusterId = cluster!.id;
+  await history(db, clusterId, 'created', null, { kind: 'cluster', severity: event.severity, category: event.category });
+
+  // Person incidents made only of this trigger, that nobody has touched yet, join the cluster.
+  const absorbed = await queryRows<{ id: string }>(
+    db,
+    sql`select distinct i.id from incidents i join events e on e.incident_id = i.id
+        where e.school_id = ${schoolId} and e.trigger_key = ${event.triggerKey} and e.occurred_at >= ${ts(since)}
+          and i.kind = 'person' and i.status = 'new' and i.merged_into_id is null and i.subject_kind <> 'staff'
+          and i.assignee_id is null and i.acknowledged_at is null
+          and not exists (select 1 from events o where o.incident_id = i.id and o.trigger_key <> ${event.triggerKey})`,
+  );
+  for (const { id } of absorbed) {
+    await db.execute(sql`update events set incident_id = ${clusterId} where incident_id = ${id}`);
+    await db.execute(sql`update incidents set merged_into_id = ${clusterId}, version = version + 1, updated_at = now() where id = ${id}`);
+    await history(db, id, 'merged', null, { into: clusterId });
+  }
+  if (absorbed.length > 0) {
+    const [totals] = await queryRows<{ severity: number; first: unknown; last: unknown; events: number; devices: number }>(
+      db,
+      sql`update incidents set
+            event_count = s.events, device_count = s.devices, severity = greatest(incidents.severity, s.severity),
+            first_seen_at = least(incidents.first_seen_at, s.first), last_seen_at = greatest(incidents.last_seen_at, s.last)
+          from (select count(*)::int as events, count(distinct device_id)::int as devices, max(severity) as severity,
+                       min(occurred_at) as first, max(occurred_at) as last
+                from events where incident_id = ${clusterId}) s
+          where incidents.id = ${clusterId}
+          returning incidents.severity, s.first, s.last, s.events, s.devices`,
+    );
+    await history(db, clusterId, 'absorbed', null, { incidents: absorbed.length, events: totals?.events ?? 0 });
+    note({ incidentId: clusterId, schoolId, created: true, severity: Number(totals?.severity ?? event.severity), kind: 'cluster' });
+  }
+  return clusterId;
+}
+
+/** Puts events in an incident and updates its counts, severity and times. */
+async function attach(db: HavenDatabase, incidentId: string, list: StoredEvent[], created: boolean): Promise<IncidentChange> {
+  const ids = list.map((e) => e.id);
+  const severity = Math.max(...list.map((e) => e.severity));
+  const first = new Date(Math.min(...list.map((e) => e.occurredAt.getTime())));
+  const last = new Date(Math.max(...list.map((e) => e.occurredAt.getTime())));
+  await db.execute(sql`update events set incident_id = ${incidentId} where id in ${ids}`);
+  const [row] = await queryRows<{ school_id: string; severity: number; old_severity: number; kind: 'person' | 'cluster' }>(
+    db,
+    sql`update incidents i set
+          event_count = i.event_count + ${ids.length},
+          device_count = (select count(distinct device_id)::int from events where incident_id = i.id),
+          severity = greatest(i.severity, ${severity}),
+          first_seen_at = least(i.first_seen_at, ${ts(first)}),
+          last_seen_at = greatest(i.last_seen_at, ${ts(last)}),
+          updated_at = now(),
+          version = i.version + ${created ? 0 : 1}
+        from (select severity as old_severity from incidents where id = ${incidentId}) o
+        where i.id = ${incidentId}
+        returning i.school_id, i.severity, o.old_severity, i.kind`,
+  );
+  if (!row) throw new Error('incident vanished while grouping');
+  if (!created && Number(row.severity) > Number(row.old_severity)) {
+    await history(db, incidentId, 'severity', Number(row.old_severity), Number(row.severity));
+  }
+  return { incidentId, schoolId: row.school_id, created, severity: Number(row.severity), kind: row.kind };
+}
+
+export async function history(db: HavenDatabase, incidentId: string, field: string, from: unknown, to: unknown, actorId: string | null = null): Promise<void> {
+  await db.execute(
+    sql`insert into incident_history (incident_id, actor_id, field, from_value, to_value)
+        values (${incidentId}, ${actorId}, ${field}, ${JSON.stringify(from ?? null)}::jsonb, ${JSON.stringify(to ?? null)}::jsonb)`,
+  );
+}
+

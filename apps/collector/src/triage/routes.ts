@@ -1,0 +1,216 @@
+import type { HavenDatabase, IncidentStatus } from '@haven/db';
+import { STATUSES } from '@haven/db';
+import { CATEGORIES } from '@haven/protocol';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { canSeeIncident, incidentScopes, type Principal } from '../auth/access';
+import { parseBody, requirePrincipal } from '../auth/plugin';
+import { recordAudit } from '../audit/repository';
+import { queryRows } from '../db-rows';
+import { ConflictError, ForbiddenError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors';
+import { getWorkflow, history, incidentDetail, listIncidents, personChronology } from './repository';
+import { ACTIONS, ACTIVITY_TYPES, CONCERN_LEVELS, INVOLVEMENT, MAX_NOTE_CHARS, meta, OUTCOMES, transitionProblem, TRANSITIONS } from './workflow';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const values = (options: { value: string }[]) => options.map((o) => o.value) as [string, ...string[]];
+const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+const QuerySchema = z.object({
+  status: z.union([z.string(), z.array(z.string())]).optional(),
+  category: z.enum(CATEGORIES).optional(),
+  schoolId: z.string().regex(UUID, 'must be a school id').optional(),
+  yearGroup: z.string().max(20).optional(),
+  from: DATE.optional(),
+  to: DATE.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(200),
+});
+
+const PatchSchema = z
+  .object({
+    version: z.number().int().min(1),
+    status: z.enum(STATUSES).optional(),
+    involvement: z.array(z.enum(values(INVOLVEMENT))).max(INVOLVEMENT.length).optional(),
+    activityType: z.enum(values(ACTIVITY_TYPES)).nullable().optional(),
+    concernLevel: z.enum(values(CONCERN_LEVELS)).nullable().optional(),
+    actions: z.array(z.enum(values(ACTIONS))).max(ACTIONS.length).optional(),
+    outcome: z.enum(values(OUTCOMES)).nullable().optional(),
+    assigneeId: z.string().regex(UUID, 'must be a staff id').nullable().optional(),
+    note: z.string().trim().min(1).max(MAX_NOTE_CHARS, `must be at most ${MAX_NOTE_CHARS} characters`).optional(),
+  })
+  .strict();
+
+const ReasonSchema = z.object({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(500) }).strict();
+
+/** Someone who may read incidents at all (else 403), and the incident if it is theirs to see (else 404). */
+async function visibleIncident(db: HavenDatabase, request: FastifyRequest): Promise<{ me: Principal; id: string; schoolId: string }> {
+  const me = requirePrincipal(request);
+  if (incidentScopes(me).length === 0) throw new ForbiddenError();
+  const id = (request.params as { id: string }).id;
+  if (!UUID.test(id)) throw new NotFoundError('incident');
+  const [row] = await queryRows<{ school_id: string; routed_to: 'dsl' | 'head' }>(db, sql`select school_id, routed_to from incidents where id = ${id}`);
+  if (!row || !canSeeIncident(me, { schoolId: row.school_id, routedTo: row.routed_to })) throw new NotFoundError('incident');
+  return { me, id, schoolId: row.school_id };
+}
+
+function uniq<T>(list: T[]): T[] {
+  return [...new Set(list)];
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function triageRoutes(app: FastifyInstance): Promise<void> {
+  const db = app.database.db;
+
+  app.get('/api/meta', async (request) => {
+    requirePrincipal(request);
+    return meta();
+  });
+
+  app.get('/api/incidents', async (request) => {
+    const me = requirePrincipal(request);
+    const scopes = incidentScopes(me);
+    if (scopes.length === 0) throw new ForbiddenError();
+    const q = parseBody(QuerySchema, request.query);
+    const asked = q.status === undefined ? ['open'] : Array.isArray(q.status) ? q.status : [q.status];
+    const statuses = new Set<IncidentStatus>();
+    for (const s of asked) {
+      if (s === 'open') ['new', 'in_review', 'escalated'].forEach((x) => statuses.add(x as IncidentStatus));
+      else if (s === 'all') STATUSES.forEach((x) => statuses.add(x));
+      else if ((STATUSES as readonly string[]).includes(s)) statuses.add(s as IncidentStatus);
+      else throw new ValidationError(`status: unknown status ${JSON.stringify(s).slice(0, 40)}`);
+    }
+    const incidents = await listIncidents(db, scopes, { ...q, statuses: [...statuses] });
+    return { incidents };
+  });
+
+  app.get('/api/incidents/:id', async (request) => {
+    const { id } = await visibleIncident(db, request);
+    const found = await incidentDetail(db, id);
+    if (!found) throw new NotFoundError('incident');
+    const status = found.workflow.status;
+    return { incident: { ...found.detail, allowedStatuses: TRANSITIONS[status] } };
+  });
+
+  const reveal = async (request: FastifyRequest, action: 'evidence.reveal' | 'evidence.export') => {
+    const { me, id, schoolId } = await visibleIncident(db, request);
+    const { reason } = parseBody(ReasonSchema, request.body);
+    return db.transaction(async (tx) => {
+      const t = tx as unknown as HavenDatabase;
+      await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId, action, incidentId: id, reason });
+      const evidence = await queryRows<{ id: string; evidence: { match: string; before: string; after: string }; window_title: string | null }>(
+        t,
+        sql`select id, evidence, window_title from events where incident_id = ${id} order by occurred_at asc limit 500`,
+      );
+      request.log.info({ incidentId: id, action }, 'Evidence revealed.');
+      return {
+        me,
+        id,
+        evidence: evidence.map((e) => ({ eventId: e.id, match: e.evidence.match, before: e.evidence.before, after: e.evidence.after, windowTitle: e.window_title })),
+      };
+    });
+  };
+
+  app.post('/api/incidents/:id/evidence', { bodyLimit: 4096 }, async (request) => {
+    const { evidence } = await reveal(request, 'evidence.reveal');
+    return { evidence };
+  });
+
+  app.post('/api/incidents/:id/export', { bodyLimit: 4096 }, async (request, reply) => {
+    const { evidence, id } = await reveal(request, 'evidence.export');
+    const found = await incidentDetail(db, id);
+    reply.header('content-disposition', `attachment; filename="haven-incident-${id}.json"`);
+    reply.header('cache-control', 'no-store');
+    return { exportedAt: new Date().toISOString(), incident: found?.detail, evidence };
+  });
+
+  app.post('/api/incidents/:id/acknowledge', { bodyLimit: 1024 }, async (request) => {
+    const { me, id } = await visibleIncident(db, request);
+    await db.transaction(async (tx) => {
+      const t = tx as unknown as HavenDatabase;
+      const wf = await getWorkflow(t, id, true);
+      if (!wf || wf.acknowledged_at) return;
+      await t.execute(
+        sql`update incidents set acknowledged_at = now(), acknowledged_by = ${me.staffId},
+              status = case when status = 'new' then 'in_review' else status end, version = version + 1, updated_at = now()
+            where id = ${id}`,
+      );
+      await history(t, id, 'acknowledged', null, true, me.staffId);
+      if (wf.status === 'new') await history(t, id, 'status', 'new', 'in_review', me.staffId);
+    });
+    await app.live.incidentChanged(id);
+    const found = await incidentDetail(db, id);
+    return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
+  });
+
+  app.patch('/api/incidents/:id', { bodyLimit: 16 * 1024 }, async (request) => {
+    const { me, id, schoolId } = await visibleIncident(db, request);
+    const body = parseBody(PatchSchema, request.body);
+    await db.transaction(async (tx) => {
+      const t = tx as unknown as HavenDatabase;
+      const wf = await getWorkflow(t, id, true);
+      if (!wf) throw new NotFoundError('incident');
+      if (wf.version !== body.version) throw new ConflictError();
+      if (wf.merged_into_id) throw new IllegalTransitionError('This incident was merged into a cluster; change the cluster instead.');
+
+      const next = {
+        status: body.status ?? wf.status,
+        involvement: body.involvement === undefined ? wf.involvement : uniq(body.involvement),
+        activity_type: body.activityType === undefined ? wf.activity_type : body.activityType,
+        concern_level: body.concernLevel === undefined ? wf.concern_level : body.concernLevel,
+        actions: body.actions === undefined ? wf.actions : uniq(body.actions),
+        outcome: body.outcome === undefined ? wf.outcome : body.outcome,
+        assignee_id: body.assigneeId === undefined ? wf.assignee_id : body.assigneeId,
+      };
+      const problem = transitionProblem(wf.status, next.status, { status: next.status, actions: next.actions, outcome: next.outcome });
+      if (problem) throw new IllegalTransitionError(problem);
+      if (next.assignee_id && next.assignee_id !== wf.assignee_id) {
+        const roles = wf.routed_to === 'head' ? ['head'] : ['dsl', 'deputy_dsl', 'head'];
+        const [ok] = await queryRows<{ id: string }>(
+          t,
+          sql`select s.id from staff s join staff_roles r on r.staff_id = s.id
+              where s.id = ${next.assignee_id} and r.school_id = ${schoolId} and r.role in ${roles} and s.disabled_at is null limit 1`,
+        );
+        if (!ok) throw new ValidationError('assigneeId: not a member of staff who may handle this incident');
+      }
+
+      const fields: Array<[keyof typeof next, string]> = [
+        ['status', 'status'],
+        ['involvement', 'involvement'],
+        ['activity_type', 'activityType'],
+        ['concern_level', 'concernLevel'],
+        ['actions', 'actions'],
+        ['outcome', 'outcome'],
+        ['assignee_id', 'assignee'],
+      ];
+      const changed = fields.filter(([column]) => !same(wf[column], next[column]));
+      if (changed.length === 0 && !body.note) return;
+      const reopened = wf.status === 'closed' && next.status !== 'closed';
+      await t.execute(
+        sql`update incidents set status = ${next.status}, involvement = array(select jsonb_array_elements_text(${JSON.stringify(next.involvement)}::jsonb)), activity_type = ${next.activity_type},
+              concern_level = ${next.concern_level}, actions = array(select jsonb_array_elements_text(${JSON.stringify(next.actions)}::jsonb)), outcome = ${reopened && body.outcome === undefined ? null : next.outcome},
+              assignee_id = ${next.assignee_id},
+              acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${me.staffId}::uuid),
+              closed_at = case when ${next.status} = 'closed' then coalesce(closed_at, now()) else null end,
+              version = version + 1, updated_at = now()
+            where id = ${id}`,
+      );
+      for (const [column, field] of changed) await history(t, id, field, wf[column], next[column], me.staffId);
+      if (body.note) {
+        await t.execute(sql`insert into incident_notes (incident_id, author_id, text) values (${id}, ${me.staffId}, ${body.note})`);
+        await history(t, id, 'note', null, 'added', me.staffId);
+      }
+    });
+    await app.live.incidentChanged(id);
+    const found = await incidentDetail(db, id);
+    return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
+  });
+
+  app.get('/api/people/chronology', async (request) => {
+    const me = requirePrincipal(request);
+    const scopes = incidentScopes(me);
+    if (scopes.length === 0) throw new ForbiddenError();
+    const q = parseBody(z.object({ schoolId: z.string().regex(UUID, 'must be a school id'), subject: z.string().min(1).max(256) }), request.query);
+    return personChronology(db, scopes, q.schoolId, q.subject.toLowerCase());
+  });
+}

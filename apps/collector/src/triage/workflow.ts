@@ -1,0 +1,121 @@
+import { CATEGORIES } from '@haven/protocol';
+import type { IncidentStatus } from '@haven/db';
+
+/**
+ * The school's response flowchart as data: who is involved, what kind of activity, how
+ * worried, what was done, how it ended. Labels are what staff read.
+ *
+ *   new ──► in_review ──► escalated ──► closed
+ *               │  ▲            │          │
+ *               │  └────────────┘          │
+ *               └──────────► closed ◄──────┘     closed ──► in_review (reopened)
+ */
+type Option<V extends string = string> = { value: V; label: string };
+
+export const CATEGORY_LABELS: Record<(typeof CATEGORIES)[number], string> = {
+  illegal: 'Illegal content',
+  bullying: 'Bullying',
+  cse: 'Sexual exploitation and grooming',
+  discrimination: 'Hate and discrimination',
+  drugs: 'Drugs and substance misuse',
+  extremism: 'Radicalisation and extremism',
+  gambling: 'Gambling',
+  pornography: 'Pornography',
+  self_harm: 'Self-harm',
+  suicide: 'Suicide',
+  violence: 'Violence and weapons',
+};
+
+export const STATUS_OPTIONS: Option<IncidentStatus>[] = [
+  { value: 'new', label: 'New' },
+  { value: 'in_review', label: 'In review' },
+  { value: 'escalated', label: 'Escalated' },
+  { value: 'closed', label: 'Closed' },
+];
+
+export const INVOLVEMENT: Option[] = [
+  { value: 'child_victim', label: 'Child as victim' },
+  { value: 'child_instigator', label: 'Child as instigator' },
+  { value: 'staff_victim', label: 'Staff as victim' },
+  { value: 'staff_instigator', label: 'Staff as instigator' },
+];
+
+export const ACTIVITY_TYPES: Option[] = [
+  { value: 'illegal', label: 'Illegal' },
+  { value: 'inappropriate', label: 'Inappropriate' },
+  { value: 'neither', label: 'Neither' },
+];
+
+export const CONCERN_LEVELS: Option[] = [
+  { value: 'low', label: 'Low' },
+  { value: 'medium', label: 'Medium' },
+  { value: 'high', label: 'High' },
+  { value: 'immediate_risk', label: 'Immediate risk of harm' },
+];
+
+export const ACTIONS: Array<Option & { referral: boolean }> = [
+  { value: 'internal_discipline', label: 'Internal discipline', referral: false },
+  { value: 'parents_informed', label: 'Parents or carers informed', referral: false },
+  { value: 'pastoral_support', label: 'Pastoral support', referral: false },
+  { value: 'referral_mash', label: 'Referral to MASH (children’s social care)', referral: true },
+  { value: 'referral_police_101', label: 'Police (101)', referral: true },
+  { value: 'referral_police_999', label: 'Police (999)', referral: true },
+  { value: 'referral_iwf', label: 'Report to the IWF', referral: true },
+  { value: 'referral_ceop', label: 'Report to CEOP', referral: true },
+  { value: 'referral_lado', label: 'Referral to the LADO', referral: true },
+];
+
+export const OUTCOMES: Option[] = [
+  { value: 'false_positive', label: 'False positive' },
+  { value: 'no_further_action', label: 'No further action' },
+  { value: 'resolved', label: 'Resolved' },
+];
+
+export const TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {
+  new: ['in_review'],
+  in_review: ['escalated', 'closed'],
+  escalated: ['in_review', 'closed'],
+  closed: ['in_review'],
+};
+
+export const MAX_NOTE_CHARS = 4000;
+
+export type WorkflowState = { status: IncidentStatus; actions: string[]; outcome: string | null };
+
+/** Why the move is not allowed, or null when it is. */
+export function transitionProblem(from: IncidentStatus, to: IncidentStatus, after: WorkflowState): string | null {
+  if (from === to) return null;
+  if (!TRANSITIONS[from].includes(to)) return `An incident cannot go from ${label(from)} to ${label(to)}.`;
+  if (to === 'escalated' && !after.actions.some((a) => ACTIONS.find((x) => x.value === a)?.referral)) {
+    return 'Record the referral (MASH, police, IWF, CEOP or LADO) before marking the incident escalated.';
+  }
+  if (to === 'closed' && !after.outcome) return 'Choose an outcome before closing the incident.';
+  return null;
+}
+
+function label(status: IncidentStatus): string {
+  return STATUS_OPTIONS.find((s) => s.value === status)?.label.toLowerCase() ?? status;
+}
+
+export function meta() {
+  return {
+    categories: CATEGORIES.map((value) => ({ value, label: CATEGORY_LABELS[value] })),
+    statuses: STATUS_OPTIONS,
+    involvement: INVOLVEMENT,
+    activityTypes: ACTIVITY_TYPES,
+    concernLevels: CONCERN_LEVELS,
+    actions: ACTIONS,
+    outcomes: OUTCOMES,
+  };
+}
+
+const SOURCE_WORDS = { title: 'a window title', keys: 'typed text', screen: 'text on screen' } as const;
+const SEVERITY_WORDS = ['none', 'low', 'moderate', 'high', 'severe', 'critical'];
+
+/** "Why flagged", without quoting the captured text. */
+export function whyFlagged(e: { source: string; category: string; severity: number; ruleIds: string[] }): string {
+  const where = SOURCE_WORDS[e.source as keyof typeof SOURCE_WORDS] ?? e.source;
+  const what = CATEGORY_LABELS[e.category as keyof typeof CATEGORY_LABELS] ?? e.category;
+  const rules = e.ruleIds.length === 1 ? 'one lexicon rule' : `${e.ruleIds.length} lexicon rules`;
+  return `${what} language in ${where} matched ${rules}; scored ${e.severity} (${SEVERITY_WORDS[e.severity] ?? e.severity}) on the device.`;
+}

@@ -1,0 +1,106 @@
+import type { HistoryEntry, Meta, Option, StaffRef } from '../../api';
+import { formatDateTime, labelFrom, severityWord } from '../../format';
+
+const FIELD_LABELS: Record<string, string> = {
+  status: 'status',
+  involvement: 'who is involved',
+  activityType: 'type of activity',
+  concernLevel: 'level of concern',
+  actions: 'actions',
+  outcome: 'outcome',
+  assignee: 'assignee',
+  assigneeId: 'assignee',
+  severity: 'severity',
+  category: 'category',
+  routedTo: 'routing',
+  kind: 'kind',
+};
+
+const optionsFor = (field: string, meta: Meta | null): Option[] | undefined => {
+  if (!meta) return undefined;
+  switch (field) {
+    case 'status':
+      return meta.statuses;
+    case 'involvement':
+      return meta.involvement;
+    case 'activityType':
+      return meta.activityTypes;
+    case 'concernLevel':
+      return meta.concernLevels;
+    case 'actions':
+      return meta.actions;
+    case 'outcome':
+      return meta.outcomes;
+    case 'category':
+      return meta.categories;
+    default:
+      return undefined;
+  }
+};
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+const isStaffRef = (value: unknown): value is StaffRef =>
+  value !== null && typeof value === 'object' && typeof (value as { displayName?: unknown }).displayName === 'string';
+
+/** A history value in words: labels for codes, names for people, "none" for nothing. */
+export const describeValue = (field: string, value: unknown, meta: Meta | null, people: StaffRef[]): string => {
+  if (value === null || value === undefined || value === '') return 'none';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'none';
+    return value.map((v) => describeValue(field, v, meta, people)).join(', ');
+  }
+  if (isStaffRef(value)) return value.displayName;
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number') return field === 'severity' ? `${value} ${severityWord(value)}` : String(value);
+  if (typeof value === 'string') {
+    if (field === 'assignee' || field === 'assigneeId') return people.find((p) => p.id === value)?.displayName ?? value;
+    if (field === 'routedTo') return value === 'head' ? 'Head teacher' : value === 'dsl' ? 'DSL' : value;
+    if (ISO_TIME.test(value)) return formatDateTime(value) || value;
+    const options = optionsFor(field, meta);
+    return options ? labelFrom(options, value) : value;
+  }
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+};
+
+export const describeEntry = (entry: HistoryEntry, meta: Meta | null, people: StaffRef[]): string => {
+  const who = entry.actor?.displayName ?? 'Haven';
+  switch (entry.field) {
+    case 'created': {
+      const severity = (entry.to as { severity?: unknown } | null)?.severity;
+      return typeof severity === 'number' ? `${who} created the incident at severity ${severity} ${severityWord(severity)}` : `${who} created the incident`;
+    }
+    case 'merged':
+      return `${who} merged this incident into a cluster`;
+    case 'absorbed': {
+      const count = (entry.to as { incidents?: unknown } | null)?.incidents;
+      return typeof count === 'number' ? `${who} grouped ${count} incident${count === 1 ? '' : 's'} into this cluster` : `${who} grouped incidents into this cluster`;
+    }
+    case 'note':
+      return `${who} added a note`;
+    case 'acknowledged':
+    case 'acknowledgedAt':
+      return `${who} acknowledged the incident`;
+    default: {
+      const field = FIELD_LABELS[entry.field] ?? entry.field.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[._-]+/g, ' ').toLowerCase();
+      return `${who} changed ${field} from ${describeValue(entry.field, entry.from, meta, people)} to ${describeValue(entry.field, entry.to, meta, people)}`;
+    }
+  }
+};
+
+export const HistoryList = ({ history, meta, people }: { history: HistoryEntry[]; meta: Meta | null; people: StaffRef[] }) => {
+  if (history.length === 0) return <p className="empty">No changes yet.</p>;
+  return (
+    <ol className="history">
+      {history.map((entry, i) => (
+        <li key={`${entry.at}-${i}`}>
+          <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> — {describeEntry(entry, meta, people)}
+        </li>
+      ))}
+    </ol>
+  );
+};

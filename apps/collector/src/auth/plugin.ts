@@ -26,7 +26,7 @@ declare module 'fastify' {
   }
   // eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- declaration merging needs an interface
   interface FastifyInstance {
-    loginLimiter: LoginLimiter;
+    loginLimiter: { byEmail: LoginLimiter; byClient: LoginLimiter };
   }
 }
 
@@ -66,7 +66,9 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
     await app.register(cookie);
-    app.decorate('loginLimiter', new LoginLimiter());
+    // Five wrong passwords lock one account for a while; a whole school may sit behind one
+    // address, so a client address gets more room before it is stopped.
+    app.decorate('loginLimiter', { byEmail: new LoginLimiter(5), byClient: new LoginLimiter(50) });
     app.decorateRequest('principal', null);
     const db = app.database.db;
 
@@ -104,8 +106,12 @@ export const authPlugin = fp(
     app.post('/api/auth/login', { bodyLimit: 4096 }, async (request, reply) => {
       const body = parseBody(LoginSchema, request.body);
       const email = normaliseEmail(body.email);
-      const keys = [`email:${email}`, `ip:${request.ip}`];
-      const wait = app.loginLimiter.retryAfterMs(keys);
+      const limits = app.loginLimiter;
+      const wait = Math.max(limits.byEmail.retryAfterMs([email]), limits.byClient.retryAfterMs([request.ip]));
+      const failed = () => {
+        limits.byEmail.fail([email]);
+        limits.byClient.fail([request.ip]);
+      };
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new RateLimitedError();
@@ -113,19 +119,19 @@ export const authPlugin = fp(
       const [person] = await db.select().from(staff).where(eq(staff.email, email));
       const ok = await checkPassword(person && !person.disabledAt ? person.passwordHash : null, body.password);
       if (!ok || !person) {
-        app.loginLimiter.fail(keys);
+        failed();
         request.log.info({ reason: 'password' }, 'Sign-in refused.');
         throw new BadLoginError();
       }
       if (person.totpEnabled && person.totpSecret) {
         if (!body.totp) throw new TotpRequiredError();
         if (!verifyTotp(person.totpSecret, body.totp.trim())) {
-          app.loginLimiter.fail(keys);
+          failed();
           request.log.info({ reason: 'totp' }, 'Sign-in refused.');
           throw new TotpRequiredError();
         }
       }
-      app.loginLimiter.succeed([`email:${email}`]);
+      limits.byEmail.succeed([email]);
       const token = randomBytes(32).toString('base64url');
       const now = new Date();
       await db.insert(staffSessions).values({ id: hashToken(token), staffId: person.id, expiresAt: new Date(now.getTime() + SESSION_MAX_MS) });

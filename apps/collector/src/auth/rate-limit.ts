@@ -1,5 +1,5 @@
 /**
- * Failed sign-ins per e-mail address and per client address, in this process. After `limit`
+ * Failed sign-ins per key (an e-mail address, a client address), in this process. After `limit`
  * failures within `windowMs` further attempts are refused until the oldest failure ages out,
  * whether or not the password would have been right.
  *

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Database, Driver } from '@haven/db';
 import { openTestDatabase } from '@haven/db/testing';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app';
+import { buildApp, type AppOptions } from '../../src/app';
 import { createEnrollmentToken, createSchool } from '../../src/enrollment/repository';
 import { createLogger } from '../../src/logger';
 
@@ -18,7 +18,7 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-export async function startCollector(driver: Driver, options: { shutdownGraceMs?: number } = {}): Promise<Harness> {
+export async function startCollector(driver: Driver, options: { shutdownGraceMs?: number; app?: Partial<AppOptions> } = {}): Promise<Harness> {
   const { database, url: databaseUrl, dispose } = await openTestDatabase(driver);
   const logs: string[] = [];
   const sink = new Writable({
@@ -27,7 +27,7 @@ export async function startCollector(driver: Driver, options: { shutdownGraceMs?
       done();
     },
   });
-  const app = await buildApp({ database, logger: createLogger('debug', sink), shutdownGraceMs: options.shutdownGraceMs ?? 5000, helloTimeoutMs: 1500, revocationCheckMs: 100 });
+  const app = await buildApp({ database, logger: createLogger('debug', sink), shutdownGraceMs: options.shutdownGraceMs ?? 5000, helloTimeoutMs: 1500, revocationCheckMs: 100, alertSweepMs: 0, ...options.app });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const school = await createSchool(database.db, 'Test Academy');
   const { token } = await createEnrollmentToken(database.db, { schoolId: school.id });

@@ -67,6 +67,21 @@ describe('the built collector on the embedded database', () => {
     });
     expect(enroll.status).toBe(201);
 
+    // The administrator it printed signs in to the dashboard, which the same server serves.
+    const admin = /Sign in as (\S+) with password (\S+) /.exec(server.output());
+    expect(admin).not.toBeNull();
+    const login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: admin![1], password: admin![2] }),
+    });
+    expect(login.status).toBe(200);
+    expect((await login.json()).me.roles.map((r: { role: string }) => r.role).sort()).toEqual(['head', 'technician']);
+    const page = await fetch(`${url}/incidents/anything`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<div id="root">');
+
     // The CLI refuses to open the embedded database while the server holds it.
     const busy = cli(dataDir, 'token', 'list');
     expect(busy.status).toBe(1);
@@ -79,6 +94,11 @@ describe('the built collector on the embedded database', () => {
     expect(tokens.status).toBe(0);
     expect(tokens.stdout).toMatch(/active\s+expires .* 1 uses\s+first token/);
     expect(tokens.stdout).not.toContain('hvn_enr_');
+    const created = cli(dataDir, 'staff', 'create', '--email', 'DSL@School.example', '--name', 'Dana DSL', '--role', 'dsl');
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/Created dsl@school\.example \(dsl\)\. Password, shown only now:\n\S{20}\n/);
+    expect(cli(dataDir, 'staff', 'create', '--email', 'x@school.example', '--name', 'X', '--role', 'janitor').status).toBe(2);
+    expect(cli(dataDir, 'staff', 'list').stdout).toMatch(/dsl@school\.example\s+Dana DSL\s+dsl at My school/);
     const devicesOut = cli(dataDir, 'device', 'list');
     expect(devicesOut.stdout).toMatch(/active\s+lab-01\s+linux/);
     const made = cli(dataDir, 'token', 'create', '--days', '7', '--max-uses', '30', '--label', 'Year 7 laptops');
@@ -93,6 +113,7 @@ describe('the built collector on the embedded database', () => {
     const url = await server.url;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(server.output()).not.toContain('hvn_enr_');
+    expect(server.output()).not.toContain('Sign in as');
     expect(server.output()).toContain('token create');
     expect(await stop(server.child)).toBe(0);
   });
@@ -107,6 +128,10 @@ describe('the built collector on the embedded database', () => {
       expect(server.output()).toContain(file);
       expect(readFileSync(file, 'utf8')).toMatch(/^hvn_enr_[A-Za-z0-9_-]{32}\n$/);
       expect(statSync(file).mode & 0o777).toBe(0o600);
+      const adminFile = path.join(dir, 'first-admin-password');
+      expect(server.output()).not.toContain('Sign in as');
+      expect(readFileSync(adminFile, 'utf8')).toMatch(/^admin@haven\.local\n\S{20}\n$/);
+      expect(statSync(adminFile).mode & 0o777).toBe(0o600);
       expect(await stop(server.child)).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

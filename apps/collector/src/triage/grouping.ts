@@ -227,7 +227,10 @@ async function attach(db: HavenDatabase, incidentId: string, list: StoredEvent[]
     db,
     sql`update incidents i set
           event_count = i.event_count + ${ids.length},
-          device_count = (select count(distinct device_id)::int from events where incident_id = i.id),
+          -- Counted incrementally: a cluster can hold many thousands of events.
+          device_count = i.device_count + (
+            select count(*)::int from jsonb_array_elements_text(${JSON.stringify([...new Set(list.map((e) => e.deviceId))])}::jsonb) as d(id)
+            where not exists (select 1 from events o where o.incident_id = i.id and o.device_id = d.id::uuid and not (o.id in ${ids}))),
           severity = greatest(i.severity, ${severity}),
           first_seen_at = least(i.first_seen_at, ${ts(first)}),
           last_seen_at = greatest(i.last_seen_at, ${ts(last)}),

@@ -38,7 +38,7 @@ export const events = pgTable(
     index().on(t.schoolId, t.occurredAt),
     index().on(t.deviceId, t.occurredAt),
     index().on(t.schoolId, t.triggerKey, t.occurredAt),
-    index().on(t.incidentId),
+    index().on(t.incidentId, t.deviceId),
     check('events_severity_ck', sql`${t.severity} between 0 and 5`),
     check('events_source_ck', sql`${t.source} in ('title', 'keys', 'screen')`),
   ],

@@ -76,7 +76,7 @@ describe('the built collector on the embedded database', () => {
       body: JSON.stringify({ email: admin![1], password: admin![2] }),
     });
     expect(login.status).toBe(200);
-    expect((await login.json()).me.roles.map((r: { role: string }) => r.role).sort()).toEqual(['head', 'technician']);
+    expect(((await login.json()) as { me: { roles: Array<{ role: string }> } }).me.roles.map((r: { role: string }) => r.role).sort()).toEqual(['head', 'technician']);
     const page = await fetch(`${url}/incidents/anything`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");

@@ -31,7 +31,12 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     };
     await addPerson(db, h.schoolId, 'pupil.one', 'pupil', 'Alex Pupil', '9');
     await addPerson(db, h.schoolId, 'teacher.one', 'staff', 'Sam Teacher');
-    [dsl, head, tech, trust] = await Promise.all([members.dsl, members.head, members.tech, members.trust].map((m) => StaffClient.login(h.baseUrl, m)));
+    [dsl, head, tech, trust] = await Promise.all([
+      StaffClient.login(h.baseUrl, members.dsl),
+      StaffClient.login(h.baseUrl, members.head),
+      StaffClient.login(h.baseUrl, members.tech),
+      StaffClient.login(h.baseUrl, members.trust),
+    ]);
     agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
   });
   afterAll(async () => {
@@ -318,12 +323,12 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     expect((await client.post('/api/me/totp/enable', { code: totpAt(setup.body.secret) })).status).toBe(204);
     const noCode = await login({ email: member.email, password: member.password });
     expect(noCode.status).toBe(401);
-    expect((await noCode.json()).error).toBe('HAVEN_ERR_TOTP_REQUIRED');
+    expect(((await noCode.json()) as { error: string }).error).toBe('HAVEN_ERR_TOTP_REQUIRED');
     expect((await login({ email: member.email, password: member.password, totp: totpAt(setup.body.secret) })).status).toBe(200);
 
     const unknown = await login({ email: 'nobody@school.example', password: 'whatever it is' });
     expect(unknown.status).toBe(401);
-    expect((await unknown.json()).error).toBe('HAVEN_ERR_BAD_LOGIN');
+    expect(((await unknown.json()) as { error: string }).error).toBe('HAVEN_ERR_BAD_LOGIN');
     const victim = members.deputy;
     for (let i = 0; i < 5; i++) expect((await login({ email: victim.email, password: `guess ${i}` })).status).toBe(401);
     const limited = await login({ email: victim.email, password: victim.password });

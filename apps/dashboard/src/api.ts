@@ -43,6 +43,8 @@ export type IncidentSummary = {
   lastSeenAt: string;
   acknowledgedAt: string | null;
   assignee: StaffRef | null;
+  /** Set once a cluster has absorbed this incident: it has left the queue. */
+  mergedInto: string | null;
   version: number;
 };
 

@@ -63,6 +63,7 @@ export class Alerter {
         this.db,
         sql`update incidents i set alerted_at = now() from schools s
             where i.id = ${change.incidentId} and s.id = i.school_id and i.alerted_at is null and i.severity >= 4 and i.kind = 'person'
+              and i.merged_into_id is null
             returning i.id, i.school_id, s.name as school_name, i.routed_to, i.category, i.severity, i.first_seen_at`,
       );
       if (!claimed) continue;

@@ -197,6 +197,8 @@ async function findOrOpenCluster(
     await db.execute(sql`update events set incident_id = ${clusterId} where incident_id = ${id}`);
     await db.execute(sql`update incidents set merged_into_id = ${clusterId}, version = version + 1, updated_at = now() where id = ${id}`);
     await history(db, id, 'merged', null, { into: clusterId });
+    // Dashboards showing it must drop it from their queues.
+    note({ incidentId: id, schoolId, created: false, severity: 0, kind: 'person' });
   }
   if (absorbed.length > 0) {
     const [totals] = await queryRows<{ severity: number; first: unknown; last: unknown; events: number; devices: number }>(

@@ -24,6 +24,8 @@ export type IncidentSummary = {
   lastSeenAt: string;
   acknowledgedAt: string | null;
   assignee: { id: string; displayName: string } | null;
+  /** Set when a cluster absorbed this incident: it has left the queue. */
+  mergedInto: string | null;
   version: number;
 };
 
@@ -60,13 +62,14 @@ type SummaryRow = {
   acknowledged_at: unknown;
   assignee_id: string | null;
   assignee_name: string | null;
+  merged_into_id: string | null;
   version: number;
 };
 
 const SUMMARY_SELECT = sql`
   select i.id, i.school_id, s.name as school_name, i.kind, i.subject_key, i.subject_kind, p.display_name, p.year_group,
          i.category, i.severity, i.status, i.routed_to, i.event_count, i.device_count, i.first_seen_at, i.last_seen_at,
-         i.acknowledged_at, i.assignee_id, a.display_name as assignee_name, i.version
+         i.acknowledged_at, i.assignee_id, a.display_name as assignee_name, i.merged_into_id, i.version
   from incidents i
   join schools s on s.id = i.school_id
   left join people p on p.id = i.person_id
@@ -95,6 +98,7 @@ function toSummary(r: SummaryRow): IncidentSummary {
     lastSeenAt: iso(r.last_seen_at)!,
     acknowledgedAt: iso(r.acknowledged_at),
     assignee: r.assignee_id ? { id: r.assignee_id, displayName: r.assignee_name ?? '' } : null,
+    mergedInto: r.merged_into_id,
     version: Number(r.version),
   };
 }

@@ -60,6 +60,8 @@ const toQuery = (f: Filters): IncidentQuery => ({
 
 /** Whether a live update belongs in the list the current filters asked the API for. */
 const matches = (incident: IncidentSummary, f: Filters): boolean => {
+  // Absorbed into a cluster: the cluster's own row stands for it now.
+  if (incident.mergedInto) return false;
   if (f.status === 'open' && incident.status === 'closed') return false;
   if (f.status !== 'open' && f.status !== 'all' && incident.status !== f.status) return false;
   if (f.category && incident.category !== f.category) return false;

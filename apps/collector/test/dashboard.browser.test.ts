@@ -336,6 +336,61 @@ describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
     expect(page.viewportSize()).toEqual({ width: 1366, height: 768 });
   });
 
+  it('shows the head teacher the audit log with the DSL’s reveal and its reason', async () => {
+    expect(incidentId).toBeDefined();
+    const page = await openPage();
+    await signIn(page, head);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    const row = page.getByRole('table', { name: 'Audit log' }).getByRole('row').filter({ hasText: REASON });
+    await row.waitFor({ timeout: 5000 });
+    expect(await row.innerText()).toContain('Dana Lead');
+    expect(await row.getByRole('link').getAttribute('href')).toBe(`/incidents/${incidentId}`);
+  });
+
+  it('can be used from the keyboard, and every control has a label', async () => {
+    expect(incidentId).toBeDefined();
+    const page = await openPage();
+    await page.goto('/login');
+    await page.getByRole('heading', { name: 'Sign in to Haven' }).waitFor();
+    // Tab to each field and submit with Enter: no mouse.
+    await page.keyboard.press('Tab');
+    for (let i = 0; i < 5 && !(await page.getByLabel('Email', { exact: true }).evaluate((el) => el === (globalThis as Win).document.activeElement)); i++) {
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.type(deputy.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(deputy.password);
+    await page.keyboard.press('Enter');
+    await waitForLiveQueue(page);
+
+    // Tab through the queue to the incident's link and open it with Enter.
+    const link = page.getByRole('link', { name: 'Alex Pupil', exact: true }).first();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await link.evaluate((el) => el === (globalThis as Win).document.activeElement);
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Incident: /, level: 1 }).waitFor();
+
+    // Every form control on the incident page has an accessible name.
+    const unnamed = await page.evaluate(() => {
+      const w = globalThis as Win;
+      const controls = Array.from(w.document.querySelectorAll('input, select, textarea, button') as ArrayLike<any>);
+      return controls
+        .filter((el) => el.type !== 'hidden')
+        .filter((el) => !((el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+        .map((el) => el.outerHTML.slice(0, 80));
+    });
+    expect(unnamed).toEqual([]);
+    // Focus is visible: the focused control draws an outline.
+    await page.getByRole('button', { name: 'Show evidence' }).focus();
+    const outline = await page.getByRole('button', { name: 'Show evidence' }).evaluate((el) => (globalThis as Win).getComputedStyle(el).outlineStyle);
+    expect(outline).not.toBe('none');
+  });
+
   it('threw no uncaught errors in any page', () => {
     expect(pageErrors).toEqual([]);
   });

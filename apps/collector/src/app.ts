@@ -15,6 +15,7 @@ import { LiveHub, liveRoutes } from './live/hub';
 import { createLogger } from './logger';
 import { Metrics, metricsRoutes } from './metrics/routes';
 import { DEFAULT_GROUPING, type GroupingOptions } from './triage/grouping';
+import { TriageWorker } from './triage/worker';
 import { triageRoutes } from './triage/routes';
 
 declare module 'fastify' {
@@ -25,7 +26,7 @@ declare module 'fastify' {
     gatewayOptions: { helloTimeoutMs: number; revocationCheckMs: number };
     metrics: Metrics;
     alerter: Alerter;
-    grouping: GroupingOptions;
+    triage: TriageWorker;
   }
 }
 
@@ -64,7 +65,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('database', options.database);
   app.decorate('gateway', new Gateway());
   app.decorate('metrics', new Metrics());
-  app.decorate('grouping', { ...DEFAULT_GROUPING, ...options.grouping });
   app.decorate('live', new LiveHub(options.database.db, app.log.child({ component: 'live' })));
   app.decorate(
     'alerter',
@@ -110,6 +110,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(enrollmentRoutes);
   await app.register(gatewayRoutes);
   await app.register(metricsRoutes);
+  app.decorate(
+    'triage',
+    new TriageWorker(options.database.db, { ...DEFAULT_GROUPING, ...options.grouping }, app.log.child({ component: 'triage' }), async (changes) => {
+      for (const change of changes) await app.live.incidentChanged(change.incidentId);
+      await app.alerter.incidentsChanged(changes);
+    }),
+  );
+  // After the gateway has drained its batches (preClose), the last grouping pass finishes.
+  app.addHook('onClose', async () => app.triage.close());
   await app.register(authPlugin);
   await app.register(liveRoutes);
   await app.register(triageRoutes);
@@ -123,9 +132,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      app.alerter
-        .sweep()
-        .catch((err: unknown) => app.log.error({ err }, 'Alert sweep failed; it runs again in a minute.'))
+      app.triage
+        .recover()
+        .then(() => app.alerter.sweep())
+        .catch((err: unknown) => app.log.error({ err }, 'Grouping or alert sweep failed; it runs again in a minute.'))
         .finally(() => {
           running = false;
         });

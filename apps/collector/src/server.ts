@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   });
   if (!app.alerter.mailEnabled) logger.warn('HAVEN_SMTP_URL is not set: urgent alerts and digests are recorded but not e-mailed.');
   const address = await app.listen({ host: env.HOST, port: env.PORT });
+  // Events a previous run stored but did not group (a crash between the two) are grouped now.
+  app.triage.recover().catch((err: unknown) => logger.warn({ err }, 'Grouping of leftover events will be retried by the next sweep.'));
   const url = env.HAVEN_PUBLIC_URL ?? address;
 
   // Signals are handled before anything announces that the collector is up, so a stop that

@@ -52,6 +52,7 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
   async function send(over: Parameters<TestAgent['event']>[0]): Promise<string> {
     const event = agent.event(over);
     expect((await agent.sendBatch([event])).type).toBe('ack');
+    await h.app.triage.idle(); // grouping follows the ack
     const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
     return row!.incident_id;
   }

@@ -280,6 +280,7 @@ describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
         ),
       );
       for (const r of replies) expect(r.type).toBe('ack');
+      await h.app.triage.idle(); // grouping follows the acks
     } finally {
       await Promise.all(agents.map((a) => a.close()));
     }

@@ -48,6 +48,7 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     const event = agent.event(over);
     const reply = await agent.sendBatch([event]);
     expect(reply.type).toBe('ack');
+    await h.app.triage.idle(); // grouping follows the ack
     const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
     expect(row?.incident_id).toBeTruthy();
     return row!.incident_id;
@@ -291,6 +292,7 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
           a.event({ osUser: `lesson.${n}`, category: 'extremism', severity: 4, evidence: { match: 'Prevent  Duty', before: '', after: '' }, occurredAt: new Date(base + n * 5000).toISOString() }),
         ]);
         expect(reply.type).toBe('ack');
+        await h.app.triage.idle(); // each device's event grouped before the next arrives
       }
       const queue = (await dsl.get('/api/incidents?category=extremism')).body.incidents as Array<{ kind: string; eventCount: number; deviceCount: number; likelyLessonContent: boolean; subject: { key: string } }>;
       expect(queue).toHaveLength(1);

@@ -155,4 +155,5 @@ CREATE INDEX "incidents_school_id_subject_key_category_last_seen_at_index" ON "i
 CREATE INDEX "incidents_school_id_trigger_key_last_seen_at_index" ON "incidents" USING btree ("school_id","trigger_key","last_seen_at");--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_incident_id_incidents_id_fk" FOREIGN KEY ("incident_id") REFERENCES "public"."incidents"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "events_school_id_trigger_key_occurred_at_index" ON "events" USING btree ("school_id","trigger_key","occurred_at");--> statement-breakpoint
-CREATE INDEX "events_incident_id_device_id_index" ON "events" USING btree ("incident_id","device_id");
+CREATE INDEX "events_incident_id_device_id_index" ON "events" USING btree ("incident_id","device_id");--> statement-breakpoint
+CREATE INDEX "events_ungrouped_index" ON "events" USING btree ("school_id","occurred_at") WHERE "events"."incident_id" is null;

@@ -88,6 +88,15 @@ function postgresCpuSeconds(): number {
   return total;
 }
 
+/** What the collector printed (warnings and errors), shown if the run fails. */
+let collectorOutput = '';
+
+/** A refused batch would never be acked: stop the run and say why, instead of waiting forever. */
+function failRun(message: string): never {
+  process.stderr.write(`bench failed: ${message}\ncollector output (last 4,000 characters):\n${collectorOutput.slice(-4000)}\n`);
+  process.exit(1);
+}
+
 async function startCollector(databaseUrl: string): Promise<{ child: ChildProcess; url: string; token: string }> {
   const child = spawn(process.execPath, ['--expose-gc', serverJs], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
@@ -97,6 +106,7 @@ async function startCollector(databaseUrl: string): Promise<{ child: ChildProces
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
+      collectorOutput = out.length > 100_000 ? out.slice(-50_000) : out;
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
       const token = /hvn_enr_[A-Za-z0-9_-]+/.exec(out)?.[0];
       if (url && token) resolve({ child, url, token });
@@ -136,7 +146,10 @@ async function connect(url: string, cred: EnrollResponse): Promise<Link> {
       if (m.type === 'hello-ok') resolve();
       else if (m.type === 'hello-rejected') reject(new Error(m.reason));
       else if (m.type === 'ack') onAck.get(m.batchId)?.();
-      else if (m.type === 'error') reject(new Error(`collector error ${m.code}`));
+      else if (m.type === 'error') {
+        reject(new Error(`collector error ${m.code}`));
+        failRun(`the collector answered ${m.code}: ${m.message}`);
+      }
     });
   });
   return { socket, onAck };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CloseCode } from '@haven/protocol';
-import { storeAndGroup } from '../triage/grouping';
+import { storeEvents } from '../ingest/repository';
 import { AgentSession } from './session';
 
 /** Seconds between protocol pings; a socket that misses one is dropped. */
@@ -96,14 +96,9 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
       database: app.database,
       metrics: app.metrics,
       store: async (device, events) => {
-        const result = await storeAndGroup(app.database.db, device, events, app.grouping);
-        if (result.changes.length > 0) {
-          // After the commit: the live queue and urgent alerts. Neither may hold up the ack.
-          void (async () => {
-            for (const change of result.changes) await app.live.incidentChanged(change.incidentId);
-            await app.alerter.incidentsChanged(result.changes);
-          })().catch((err: unknown) => log.error({ err }, 'Live update or alert failed after grouping.'));
-        }
+        const result = await storeEvents(app.database.db, device, events);
+        // Grouping follows the commit and never holds up the ack (docs/adr/0006).
+        if (result.stored > 0) app.triage.schedule(device.schoolId);
         return result;
       },
       log,

@@ -1,7 +1,7 @@
 import { deviceCredentials, devices, secretMatches, type HavenDatabase } from '@haven/db';
 import type { AgentEvent } from '@haven/protocol';
 import { and, eq, sql } from 'drizzle-orm';
-import { queryRows, toDate } from '../db-rows';
+import { queryRows } from '../db-rows';
 
 export type StoreResult = { stored: number; duplicates: number };
 
@@ -17,9 +17,9 @@ export type StoredEvent = {
 };
 
 /**
- * Stores a validated batch with one INSERT … ON CONFLICT (id) DO NOTHING and returns the rows
- * it inserted (a resent event is not returned: it was grouped when it first arrived). Run it
- * inside the transaction that groups the events, so an event is never stored ungrouped.
+ * Stores a validated batch with one INSERT … ON CONFLICT (id) DO NOTHING. One statement is
+ * one transaction: when this resolves every row is committed, when it rejects none is. The
+ * events are stored ungrouped (incident_id null); the TriageWorker groups them next.
  *
  * The batch travels as a single JSON parameter that PostgreSQL unpacks with
  * jsonb_to_recordset: binding twelve parameters per row cost the collector more CPU than
@@ -29,30 +29,25 @@ export async function storeEvents(
   db: HavenDatabase,
   device: { id: string; schoolId: string },
   batch: readonly AgentEvent[],
-): Promise<StoreResult & { inserted: StoredEvent[] }> {
-  const rows = await queryRows<{ id: string; occurred_at: unknown; category: string; severity: number; os_user: string; trigger_key: string }>(
+): Promise<StoreResult> {
+  const rows = await queryRows<{ stored: number }>(
     db,
     sql`
-    insert into events (id, device_id, school_id, occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user, trigger_key)
-    select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e.source, e.category, e.severity,
-           array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, e.app, e."windowTitle", e."osUser",
-           e.category || ':' || lower(regexp_replace(btrim(e.evidence->>'match'), '[[:space:]]+', ' ', 'g'))
-    from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as e(
-      id uuid, "occurredAt" timestamptz, source text, category text, severity smallint,
-      "ruleIds" jsonb, evidence jsonb, app text, "windowTitle" text, "osUser" text)
-    on conflict (id) do nothing
-    returning id, occurred_at, category, severity, os_user, trigger_key`,
+    with inserted as (
+      insert into events (id, device_id, school_id, occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user, trigger_key)
+      select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e.source, e.category, e.severity,
+             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, e.app, e."windowTitle", e."osUser",
+             e.category || ':' || lower(regexp_replace(btrim(e.evidence->>'match'), '[[:space:]]+', ' ', 'g'))
+      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as e(
+        id uuid, "occurredAt" timestamptz, source text, category text, severity smallint,
+        "ruleIds" jsonb, evidence jsonb, app text, "windowTitle" text, "osUser" text)
+      on conflict (id) do nothing
+      returning 1
+    )
+    select count(*)::int as stored from inserted`,
   );
-  const inserted = rows.map((r) => ({
-    id: r.id,
-    deviceId: device.id,
-    occurredAt: toDate(r.occurred_at),
-    category: r.category,
-    severity: Number(r.severity),
-    osUser: r.os_user,
-    triggerKey: r.trigger_key,
-  }));
-  return { stored: inserted.length, duplicates: batch.length - inserted.length, inserted };
+  const stored = Number(rows[0]?.stored ?? 0);
+  return { stored, duplicates: batch.length - stored };
 }
 
 export type AuthOutcome =

@@ -1,8 +1,7 @@
 import type { HavenDatabase } from '@haven/db';
-import type { AgentEvent } from '@haven/protocol';
 import { sql } from 'drizzle-orm';
 import { queryRows, toDate, ts } from '../db-rows';
-import { storeEvents, type StoredEvent, type StoreResult } from '../ingest/repository';
+import type { StoredEvent } from '../ingest/repository';
 
 export type GroupingOptions = {
   /** Events of one person and category this close together are one incident (default 30 min). */
@@ -23,11 +22,13 @@ export const DEFAULT_GROUPING: GroupingOptions = {
 export type IncidentChange = { incidentId: string; schoolId: string; created: boolean; severity: number; kind: 'person' | 'cluster' };
 
 /**
- * Stores a batch and groups its new events into incidents in one transaction: an event is
- * never stored without its incident, and a batch that fails leaves nothing behind.
+ * Groups up to `limit` of a school's stored but ungrouped events (oldest first) into
+ * incidents, in one transaction, and returns what changed. The TriageWorker calls it right
+ * after each stored batch; events left ungrouped by a crash or an outage are picked up the
+ * same way later, so none is ever lost.
  *
- * Grouping of one school is serialised with a transaction-scoped advisory lock, so two agents
- * reporting the same person (or the same lesson) at once never open two incidents.
+ * Grouping of one school is serialised with a transaction-scoped advisory lock, so two
+ * collectors (or two passes) never open two incidents for the same pupil or lesson.
  *
  *   event ─► staff? ──yes──────────────────────────────► person incident (routed to the head)
  *              │no
@@ -41,19 +42,32 @@ export type IncidentChange = { incidentId: string; schoolId: string; created: bo
  *   person incident: same user and category, last event within the window, not closed
  *   (or a new one)
  */
-export async function storeAndGroup(
+export async function groupPending(
   db: HavenDatabase,
-  device: { id: string; schoolId: string },
-  batch: readonly AgentEvent[],
+  schoolId: string,
   options: GroupingOptions = DEFAULT_GROUPING,
-): Promise<StoreResult & { changes: IncidentChange[] }> {
+  limit = 2000,
+): Promise<{ grouped: number; changes: IncidentChange[] }> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as HavenDatabase;
-    const stored = await storeEvents(t, device, batch);
-    if (stored.inserted.length === 0) return { stored: 0, duplicates: stored.duplicates, changes: [] };
-    await t.execute(sql`select pg_advisory_xact_lock(1213, hashtext(${device.schoolId}))`);
-    const changes = await groupEvents(t, device.schoolId, stored.inserted, options);
-    return { stored: stored.stored, duplicates: stored.duplicates, changes };
+    await t.execute(sql`select pg_advisory_xact_lock(1213, hashtext(${schoolId}))`);
+    const rows = await queryRows<{ id: string; device_id: string; occurred_at: unknown; category: string; severity: number; os_user: string; trigger_key: string }>(
+      t,
+      sql`select id, device_id, occurred_at, category, severity, os_user, trigger_key from events
+          where school_id = ${schoolId} and incident_id is null
+          order by occurred_at, id limit ${limit}`,
+    );
+    if (rows.length === 0) return { grouped: 0, changes: [] };
+    const events: StoredEvent[] = rows.map((r) => ({
+      id: r.id,
+      deviceId: r.device_id,
+      occurredAt: toDate(r.occurred_at),
+      category: r.category,
+      severity: Number(r.severity),
+      osUser: r.os_user,
+      triggerKey: r.trigger_key,
+    }));
+    return { grouped: events.length, changes: await groupEvents(t, schoolId, events, options) };
   });
 }
 

@@ -39,6 +39,8 @@ export const events = pgTable(
     index().on(t.deviceId, t.occurredAt),
     index().on(t.schoolId, t.triggerKey, t.occurredAt),
     index().on(t.incidentId, t.deviceId),
+    // What the triage worker looks for: stored, not yet grouped.
+    index('events_ungrouped_index').on(t.schoolId, t.occurredAt).where(sql`${t.incidentId} is null`),
     check('events_severity_ck', sql`${t.severity} between 0 and 5`),
     check('events_source_ck', sql`${t.source} in ('title', 'keys', 'screen')`),
   ],

@@ -46,6 +46,8 @@ export type AppOptions = {
   alerts?: Partial<AlertConfig>;
   /** How often alerts are escalated, retried and digests sent (default 60 s; 0: never, tests call sweep()). */
   alertSweepMs?: number;
+  /** Mark session cookies Secure (set when staff reach Haven over https://, as in production). */
+  secureCookies?: boolean;
   /** Addresses of reverse proxies whose X-Forwarded-For is believed (default none). */
   trustProxy?: boolean | string | string[];
   /** The built dashboard (default apps/dashboard/dist). */
@@ -119,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   // After the gateway has drained its batches (preClose), the last grouping pass finishes.
   app.addHook('onClose', async () => app.triage.close());
-  await app.register(authPlugin);
+  await app.register(authPlugin, { secureCookies: options.secureCookies });
   await app.register(liveRoutes);
   await app.register(triageRoutes);
   await app.register(auditRoutes);

@@ -1,7 +1,9 @@
 import { isPostgresUrl } from '@haven/db';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
+import { buildApp } from '../src/app';
 import { queryRows } from '../src/db-rows';
+import { createLogger } from '../src/logger';
 import { totpAt } from '../src/auth/totp';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 import { startCollector, type Harness } from './support/harness';
@@ -136,6 +138,7 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     await refused({ status: 'escalated' });
     const reopened = await patch({ status: 'in_review' });
     expect(reopened.body.incident).toMatchObject({ status: 'in_review', outcome: null });
+    expect(reopened.body.incident.history.at(-1)).toMatchObject({ field: 'outcome', from: 'resolved', to: null, actor: { id: members.dsl.id } });
     expect((await patch({ status: 'closed', outcome: 'no_further_action' })).body.incident.status).toBe('closed');
 
     const history = (await dsl.get(`/api/incidents/${id}`)).body.incident.history as Array<{ field: string; from: unknown; to: unknown; actor: { id: string } | null }>;
@@ -336,6 +339,16 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     const limited = await login({ email: victim.email, password: victim.password });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // Behind the school's TLS proxy (an https:// public address) the cookie is Secure.
+    const behindProxy = await buildApp({ database: h.database, logger: createLogger('silent'), alertSweepMs: 0, secureCookies: true });
+    try {
+      const reply = await behindProxy.inject({ method: 'POST', url: '/api/auth/login', payload: { email: member.email, password: member.password, totp: totpAt(setup.body.secret) } });
+      expect(reply.statusCode).toBe(200);
+      expect(String(reply.headers['set-cookie'])).toMatch(/; Secure/);
+    } finally {
+      await behindProxy.close();
+    }
 
     expect((await client.post('/api/auth/logout', {})).status).toBe(204);
     expect((await client.get('/api/me')).status).toBe(401);

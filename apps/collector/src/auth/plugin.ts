@@ -64,7 +64,7 @@ export function requirePrincipal(request: FastifyRequest): Principal {
  * per client. Every /api request gets `request.principal` (null when signed out).
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { secureCookies?: boolean }) => {
     await app.register(cookie);
     // Five wrong passwords lock one account for a while; a whole school may sit behind one
     // address, so a client address gets more room before it is stopped.
@@ -99,7 +99,8 @@ export const authPlugin = fp(
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
-        secure: request.protocol === 'https',
+        // Behind a TLS-terminating proxy the request itself is plain HTTP: the public address decides.
+        secure: options.secureCookies === true || request.protocol === 'https',
         maxAge: SESSION_MAX_MS / 1000,
       });
 

@@ -196,6 +196,7 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
             where id = ${id}`,
       );
       for (const [column, field] of changed) await history(t, id, field, wf[column], next[column], me.staffId);
+      if (reopened && body.outcome === undefined && wf.outcome) await history(t, id, 'outcome', wf.outcome, null, me.staffId);
       if (body.note) {
         await t.execute(sql`insert into incident_notes (incident_id, author_id, text) values (${id}, ${me.staffId}, ${body.note})`);
         await history(t, id, 'note', null, 'added', me.staffId);

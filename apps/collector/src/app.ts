@@ -10,6 +10,7 @@ import { Alerter, type AlertConfig } from './alerts/alerter';
 import { auditRoutes } from './audit/routes';
 import { authPlugin } from './auth/plugin';
 import { dashboardRoutes } from './dashboard/routes';
+import { directoryRoutes } from './directory/routes';
 import { fleetRoutes } from './fleet/routes';
 import { LiveHub, liveRoutes } from './live/hub';
 import { createLogger } from './logger';
@@ -126,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(triageRoutes);
   await app.register(auditRoutes);
   await app.register(fleetRoutes);
+  await app.register(directoryRoutes);
   await app.register(dashboardRoutes, { dir: options.dashboardDir });
 
   const sweepMs = options.alertSweepMs ?? 60_000;

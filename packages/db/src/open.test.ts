@@ -37,10 +37,14 @@ describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
         'incident_notes',
         'incidents',
         'people',
+        'school_settings',
         'schools',
+        'shared_logons',
         'staff',
         'staff_roles',
         'staff_sessions',
+        'tombstones',
+        'trusts',
       ]);
       await second.close();
     } finally {

@@ -2,7 +2,15 @@ import type { HavenDatabase } from '@haven/db';
 import { sql } from 'drizzle-orm';
 import { queryRows, toDate } from '../db-rows';
 
-export type AuditAction = 'evidence.reveal' | 'evidence.export';
+export type AuditAction =
+  | 'evidence.reveal'
+  | 'evidence.export'
+  | 'directory.import'
+  | 'incident.attribute'
+  | 'person.flag'
+  | 'subject_access.export'
+  | 'erasure'
+  | 'retention.purge';
 
 export type AuditEntry = {
   actorId: string | null;

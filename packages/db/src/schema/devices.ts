@@ -23,6 +23,8 @@ export const devices = pgTable(
     outboxDepth: integer().notNull().default(0),
     droppedEvents: integer().notNull().default(0),
     revokedAt: timestamp({ withTimezone: true }),
+    /** Where the device is (e.g. "Room 12"), set by the technician: shared logons are attributed by it. */
+    room: text(),
   },
   (t) => [index().on(t.schoolId)],
 );

@@ -23,7 +23,11 @@ export const incidents = pgTable(
     /** The OS user name (lower case) for a person incident; the trigger for a cluster. */
     subjectKey: text().notNull(),
     personId: uuid().references(() => people.id, { onDelete: 'set null' }),
-    subjectKind: text().$type<'pupil' | 'staff' | 'unknown'>().notNull(),
+    subjectKind: text().$type<'pupil' | 'staff' | 'shared' | 'unknown'>().notNull(),
+    /** For a shared logon: the device it was used on (attribution is by device, room and time). */
+    deviceId: uuid(),
+    /** How much the severity was raised because the pupil is vulnerable (SEND, looked after, flagged). */
+    vulnerabilityStep: smallint().notNull().default(0),
     /** category + ':' + the matched words, for clusters. */
     triggerKey: text(),
     category: text().notNull(),

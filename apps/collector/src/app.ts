@@ -12,6 +12,9 @@ import { authPlugin } from './auth/plugin';
 import { dashboardRoutes } from './dashboard/routes';
 import { directoryRoutes } from './directory/routes';
 import { fleetRoutes } from './fleet/routes';
+import { peopleRoutes } from './people/routes';
+import { purgeExpired } from './retention/purge';
+import { trustRoutes } from './trust/routes';
 import { LiveHub, liveRoutes } from './live/hub';
 import { createLogger } from './logger';
 import { Metrics, metricsRoutes } from './metrics/routes';
@@ -128,17 +131,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes);
   await app.register(fleetRoutes);
   await app.register(directoryRoutes);
+  await app.register(peopleRoutes);
+  await app.register(trustRoutes);
   await app.register(dashboardRoutes, { dir: options.dashboardDir });
 
   const sweepMs = options.alertSweepMs ?? 60_000;
   if (sweepMs > 0) {
     let running = false;
+    let lastPurge = 0;
     const timer = setInterval(() => {
       if (running) return;
       running = true;
       app.triage
         .recover()
         .then(() => app.alerter.sweep())
+        .then(async () => {
+          // Retention runs daily (and once soon after start).
+          if (Date.now() - lastPurge < 24 * 3600_000) return;
+          lastPurge = Date.now();
+          const purged = await purgeExpired(app.database.db);
+          const total = purged.reduce((n, p) => n + p.incidents, 0);
+          if (total > 0) app.log.info({ incidents: total }, 'Retention purge removed expired incidents.');
+        })
         .catch((err: unknown) => app.log.error({ err }, 'Grouping or alert sweep failed; it runs again in a minute.'))
         .finally(() => {
           running = false;

@@ -19,3 +19,4 @@ export const ConflictError = createError('HAVEN_ERR_CONFLICT', 'The incident was
 export const ContentTypeError = createError('HAVEN_ERR_CONTENT_TYPE', 'Changes must be sent as application/json', 415);
 export const IllegalTransitionError = createError('HAVEN_ERR_ILLEGAL_TRANSITION', '%s', 422);
 export const RateLimitedError = createError('HAVEN_ERR_RATE_LIMITED', 'Too many failed sign-ins; try again later', 429);
+export const RefusedError = createError('HAVEN_ERR_REFUSED', '%s', 409);

@@ -71,15 +71,26 @@ export async function groupPending(
   });
 }
 
-type Person = { id: string; kind: 'pupil' | 'staff' };
+type Person = { id: string; kind: 'pupil' | 'staff'; vulnerable: boolean };
+
+/** How much a vulnerable pupil's incidents are raised when the school has not said. */
+export const DEFAULT_VULNERABLE_STEP = 1;
 
 async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEvent[], options: GroupingOptions): Promise<IncidentChange[]> {
   const users = [...new Set(events.map((e) => e.osUser.toLowerCase()))];
-  const known = await queryRows<{ id: string; os_username: string; kind: 'pupil' | 'staff' }>(
+  const known = await queryRows<{ id: string; os_username: string; kind: 'pupil' | 'staff'; vulnerable: boolean }>(
     db,
-    sql`select id, os_username, kind from people where school_id = ${schoolId} and os_username in ${users}`,
+    sql`select id, os_username, kind, (send or looked_after or vulnerable_manual) as vulnerable
+        from people where school_id = ${schoolId} and os_username in ${users}`,
   );
-  const people = new Map<string, Person>(known.map((p) => [p.os_username, { id: p.id, kind: p.kind }]));
+  const shared = new Set(
+    (await queryRows<{ os_username: string }>(db, sql`select os_username from shared_logons where school_id = ${schoolId} and os_username in ${users}`)).map(
+      (r) => r.os_username,
+    ),
+  );
+  const [settings] = await queryRows<{ step: number }>(db, sql`select vulnerable_severity_step as step from school_settings where school_id = ${schoolId}`);
+  const vulnerableStep = Number(settings?.step ?? DEFAULT_VULNERABLE_STEP);
+  const people = new Map<string, Person>(known.map((p) => [p.os_username, { id: p.id, kind: p.kind, vulnerable: p.vulnerable === true }]));
   const changes = new Map<string, IncidentChange>();
   const note = (change: IncidentChange) => {
     const seen = changes.get(change.incidentId);
@@ -109,18 +120,23 @@ async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEv
     }
   }
 
+  // A shared logon (a class account) is one "person" per device: attribution is by device,
+  // room and time until the DSL names the pupil.
   const byPerson = groupBy(
     ordered.filter((e) => !inCluster.has(e.id)),
-    (e) => `${e.osUser.toLowerCase()}\u0000${e.category}`,
+    (e) => `${e.osUser.toLowerCase()}\u0000${e.category}${shared.has(e.osUser.toLowerCase()) ? `\u0000${e.deviceId}` : ''}`,
   );
   for (const group of byPerson.values()) {
     const first = group[0]!;
     const user = first.osUser.toLowerCase();
-    const person = people.get(user);
+    const isShared = shared.has(user);
+    const person = isShared ? undefined : people.get(user);
+    const step = person?.kind === 'pupil' && person.vulnerable ? vulnerableStep : 0;
     const [open] = await queryRows<{ id: string; first_seen_at: unknown; last_seen_at: unknown }>(
       db,
       sql`select id, first_seen_at, last_seen_at from incidents
           where school_id = ${schoolId} and kind = 'person' and subject_key = ${user} and category = ${first.category}
+            ${isShared ? sql`and device_id = ${first.deviceId}` : sql``}
             and merged_into_id is null and status <> 'closed'
             and last_seen_at >= ${ts(new Date(first.occurredAt.getTime() - options.incidentWindowMs))}
             and first_seen_at <= ${ts(new Date(first.occurredAt.getTime() + options.incidentWindowMs))}
@@ -134,16 +150,17 @@ async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEv
         current.last = Math.max(current.last, at);
         continue;
       }
-      const kind = person?.kind ?? 'unknown';
+      const kind = isShared ? 'shared' : (person?.kind ?? 'unknown');
       const routedTo = kind === 'staff' ? 'head' : 'dsl';
+      const severity = Math.min(5, event.severity + step);
       const [created] = await queryRows<{ id: string }>(
         db,
-        sql`insert into incidents (school_id, kind, subject_key, person_id, subject_kind, category, severity, routed_to, first_seen_at, last_seen_at)
-            values (${schoolId}, 'person', ${user}, ${person?.id ?? null}, ${kind}, ${event.category}, ${event.severity},
+        sql`insert into incidents (school_id, kind, subject_key, person_id, subject_kind, device_id, vulnerability_step, category, severity, routed_to, first_seen_at, last_seen_at)
+            values (${schoolId}, 'person', ${user}, ${person?.id ?? null}, ${kind}, ${isShared ? event.deviceId : null}, ${step}, ${event.category}, ${severity},
                     ${routedTo}, ${ts(event.occurredAt)}, ${ts(event.occurredAt)})
             returning id`,
       );
-      await history(db, created!.id, 'created', null, { severity: event.severity, category: event.category, routedTo });
+      await history(db, created!.id, 'created', null, { severity, category: event.category, routedTo, ...(step > 0 ? { raisedForVulnerability: step } : {}) });
       add(created!.id, event, true);
       current = { id: created!.id, last: at };
     }
@@ -235,7 +252,7 @@ async function findOrOpenCluster(
 /** Puts events in an incident and updates its counts, severity and times. */
 async function attach(db: HavenDatabase, incidentId: string, list: StoredEvent[], created: boolean): Promise<IncidentChange> {
   const ids = list.map((e) => e.id);
-  const severity = Math.max(...list.map((e) => e.severity));
+  const raw = Math.max(...list.map((e) => e.severity));
   const first = new Date(Math.min(...list.map((e) => e.occurredAt.getTime())));
   const last = new Date(Math.max(...list.map((e) => e.occurredAt.getTime())));
   await db.execute(sql`update events set incident_id = ${incidentId} where id in ${ids}`);
@@ -247,7 +264,8 @@ async function attach(db: HavenDatabase, incidentId: string, list: StoredEvent[]
           device_count = i.device_count + (
             select count(*)::int from jsonb_array_elements_text(${JSON.stringify([...new Set(list.map((e) => e.deviceId))])}::jsonb) as d(id)
             where not exists (select 1 from events o where o.incident_id = i.id and o.device_id = d.id::uuid and not (o.id in ${ids}))),
-          severity = greatest(i.severity, ${severity}),
+          -- A vulnerable pupil's incident is raised by the school's step (capped at 5).
+          severity = greatest(i.severity, least(5, ${raw} + i.vulnerability_step)),
           first_seen_at = least(i.first_seen_at, ${ts(first)}),
           last_seen_at = greatest(i.last_seen_at, ${ts(last)}),
           updated_at = now(),

@@ -5,7 +5,7 @@ import { queryRows, toDate } from '../db-rows';
 import { history } from './grouping';
 import { whyFlagged } from './workflow';
 
-export type Subject = { key: string; displayName: string | null; kind: 'pupil' | 'staff' | 'unknown'; yearGroup: string | null };
+export type Subject = { key: string; displayName: string | null; kind: 'pupil' | 'staff' | 'shared' | 'unknown'; yearGroup: string | null; personId: string | null };
 
 export type IncidentSummary = {
   id: string;
@@ -26,6 +26,10 @@ export type IncidentSummary = {
   assignee: { id: string; displayName: string } | null;
   /** Set when a cluster absorbed this incident: it has left the queue. */
   mergedInto: string | null;
+  /** Events from a class account: where it was used. Kept after the DSL attributes the incident. */
+  sharedLogon: { osUser: string; device: { id: string; hostname: string; room: string | null } } | null;
+  /** Why the severity was raised: the pupil's SEND, looked-after or manual flag. */
+  vulnerability: { send: boolean; lookedAfter: boolean; flagged: boolean; severityRaisedBy: number } | null;
   version: number;
 };
 
@@ -48,7 +52,16 @@ type SummaryRow = {
   school_name: string;
   kind: 'person' | 'cluster';
   subject_key: string;
-  subject_kind: 'pupil' | 'staff' | 'unknown';
+  subject_kind: 'pupil' | 'staff' | 'shared' | 'unknown';
+  person_id: string | null;
+  device_id: string | null;
+  device_hostname: string | null;
+  device_room: string | null;
+  shared_os_user: string | null;
+  vulnerability_step: number;
+  send: boolean | null;
+  looked_after: boolean | null;
+  vulnerable_manual: boolean | null;
   display_name: string | null;
   year_group: string | null;
   category: string;
@@ -67,13 +80,16 @@ type SummaryRow = {
 };
 
 const SUMMARY_SELECT = sql`
-  select i.id, i.school_id, s.name as school_name, i.kind, i.subject_key, i.subject_kind, p.display_name, p.year_group,
+  select i.id, i.school_id, s.name as school_name, i.kind, i.subject_key, i.subject_kind, i.person_id, p.display_name, p.year_group,
+         i.device_id, dv.hostname as device_hostname, dv.room as device_room, i.vulnerability_step, p.send, p.looked_after, p.vulnerable_manual,
+         case when i.device_id is null then null else (select os_user from events where incident_id = i.id limit 1) end as shared_os_user,
          i.category, i.severity, i.status, i.routed_to, i.event_count, i.device_count, i.first_seen_at, i.last_seen_at,
          i.acknowledged_at, i.assignee_id, a.display_name as assignee_name, i.merged_into_id, i.version
   from incidents i
   join schools s on s.id = i.school_id
   left join people p on p.id = i.person_id
-  left join staff a on a.id = i.assignee_id`;
+  left join staff a on a.id = i.assignee_id
+  left join devices dv on dv.id = i.device_id`;
 
 const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
 
@@ -86,8 +102,8 @@ function toSummary(r: SummaryRow): IncidentSummary {
     likelyLessonContent: r.kind === 'cluster',
     subject:
       r.kind === 'cluster'
-        ? { key: 'cluster', displayName: null, kind: 'unknown', yearGroup: null }
-        : { key: r.subject_key, displayName: r.display_name, kind: r.subject_kind, yearGroup: r.year_group },
+        ? { key: 'cluster', displayName: null, kind: 'unknown', yearGroup: null, personId: null }
+        : { key: r.subject_key, displayName: r.display_name, kind: r.subject_kind, yearGroup: r.year_group, personId: r.person_id },
     category: r.category,
     severity: Number(r.severity),
     status: r.status,
@@ -99,6 +115,13 @@ function toSummary(r: SummaryRow): IncidentSummary {
     acknowledgedAt: iso(r.acknowledged_at),
     assignee: r.assignee_id ? { id: r.assignee_id, displayName: r.assignee_name ?? '' } : null,
     mergedInto: r.merged_into_id,
+    sharedLogon: r.device_id
+      ? { osUser: (r.shared_os_user ?? r.subject_key).toLowerCase(), device: { id: r.device_id, hostname: r.device_hostname ?? '', room: r.device_room } }
+      : null,
+    vulnerability:
+      r.send || r.looked_after || r.vulnerable_manual || Number(r.vulnerability_step) > 0
+        ? { send: r.send === true, lookedAfter: r.looked_after === true, flagged: r.vulnerable_manual === true, severityRaisedBy: Number(r.vulnerability_step) }
+        : null,
     version: Number(r.version),
   };
 }
@@ -263,21 +286,28 @@ export async function personChronology(db: HavenDatabase, scopes: IncidentScope[
   const rows = await queryRows<SummaryRow>(
     db,
     sql`${SUMMARY_SELECT} where ${scopeCondition(scopes)} and i.school_id = ${schoolId} and i.kind = 'person'
-        and i.subject_key = ${subjectKey} and i.merged_into_id is null order by i.last_seen_at desc limit 500`,
+        and (i.subject_key = ${subjectKey} or p.os_username = ${subjectKey}) and i.merged_into_id is null order by i.last_seen_at desc limit 500`,
   );
   const incidents = rows.map(toSummary);
   // Events of the person's incidents the user may see, plus those absorbed into clusters.
   const events = await queryRows<EventRow>(
     db,
     sql`${EVENT_SELECT} join incidents i on i.id = e.incident_id
-        where ${scopeCondition(scopes)} and e.school_id = ${schoolId} and lower(e.os_user) = ${subjectKey}
+        left join people p on p.id = i.person_id
+        where ${scopeCondition(scopes)} and e.school_id = ${schoolId} and (lower(e.os_user) = ${subjectKey} or (p.os_username = ${subjectKey} and i.kind = 'person'))
         order by e.occurred_at desc limit 1000`,
   );
-  const [person] = await queryRows<{ display_name: string; kind: 'pupil' | 'staff'; year_group: string | null }>(
+  const [person] = await queryRows<{ id: string; display_name: string; kind: 'pupil' | 'staff'; year_group: string | null }>(
     db,
-    sql`select display_name, kind, year_group from people where school_id = ${schoolId} and os_username = ${subjectKey}`,
+    sql`select id, display_name, kind, year_group from people where school_id = ${schoolId} and os_username = ${subjectKey}`,
   );
-  const subject: Subject = { key: subjectKey, displayName: person?.display_name ?? null, kind: person?.kind ?? 'unknown', yearGroup: person?.year_group ?? null };
+  const subject: Subject = {
+    key: subjectKey,
+    displayName: person?.display_name ?? null,
+    kind: person?.kind ?? 'unknown',
+    yearGroup: person?.year_group ?? null,
+    personId: person?.id ?? null,
+  };
   return { subject, incidents, events: events.map(toEventView) };
 }
 

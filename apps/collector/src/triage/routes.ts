@@ -9,6 +9,7 @@ import { parseBody, requirePrincipal } from '../auth/plugin';
 import { recordAudit } from '../audit/repository';
 import { queryRows } from '../db-rows';
 import { ConflictError, ForbiddenError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors';
+import { DEFAULT_VULNERABLE_STEP } from './grouping';
 import { getWorkflow, history, incidentDetail, listIncidents, personChronology } from './repository';
 import { ACTIONS, ACTIVITY_TYPES, CONCERN_LEVELS, INVOLVEMENT, MAX_NOTE_CHARS, meta, OUTCOMES, transitionProblem, TRANSITIONS } from './workflow';
 
@@ -204,6 +205,54 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     });
     await app.live.incidentChanged(id);
     const found = await incidentDetail(db, id);
+    return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
+  });
+
+  app.post('/api/incidents/:id/attribute', { bodyLimit: 4096 }, async (request) => {
+    const { me, id, schoolId } = await visibleIncident(db, request);
+    const body = parseBody(z.object({ personId: z.string().regex(UUID, 'must be a person id'), reason: z.string().trim().max(500).optional() }).strict(), request.body);
+    await db.transaction(async (tx) => {
+      const t = tx as unknown as HavenDatabase;
+      const [incident] = await queryRows<{ subject_kind: string; subject_key: string; device_id: string | null; hostname: string | null; room: string | null; severity: number; merged_into_id: string | null }>(
+        t,
+        sql`select i.subject_kind, i.subject_key, i.device_id, d.hostname, d.room, i.severity, i.merged_into_id
+            from incidents i left join devices d on d.id = i.device_id where i.id = ${id} for update of i`,
+      );
+      if (!incident || incident.merged_into_id) throw new NotFoundError('incident');
+      if (incident.subject_kind !== 'shared' && incident.subject_kind !== 'unknown') {
+        throw new IllegalTransitionError('Only an incident from a shared logon or an unknown user can be attributed to someone.');
+      }
+      const [person] = await queryRows<{ id: string; os_username: string; kind: 'pupil' | 'staff'; display_name: string; vulnerable: boolean }>(
+        t,
+        sql`select id, os_username, kind, display_name, (send or looked_after or vulnerable_manual) as vulnerable
+            from people where id = ${body.personId} and school_id = ${schoolId}`,
+      );
+      if (!person) throw new ValidationError('personId: no such person at this school');
+      const [settings] = await queryRows<{ step: number }>(t, sql`select vulnerable_severity_step as step from school_settings where school_id = ${schoolId}`);
+      const step = person.kind === 'pupil' && person.vulnerable ? Number(settings?.step ?? DEFAULT_VULNERABLE_STEP) : 0;
+      await t.execute(
+        sql`update incidents set person_id = ${person.id}, subject_key = ${person.os_username}, subject_kind = ${person.kind},
+              routed_to = ${person.kind === 'staff' ? 'head' : 'dsl'}, vulnerability_step = ${step},
+              severity = least(5, severity + ${step}), version = version + 1, updated_at = now()
+            where id = ${id}`,
+      );
+      await history(
+        t,
+        id,
+        'attribution',
+        { osUser: incident.subject_key, device: incident.hostname, room: incident.room },
+        { personId: person.id, displayName: person.display_name, ...(body.reason ? { reason: body.reason } : {}) },
+        me.staffId,
+      );
+      if (person.kind === 'staff') await history(t, id, 'routedTo', 'dsl', 'head', me.staffId);
+      await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId, action: 'incident.attribute', incidentId: id, reason: body.reason ?? null });
+    });
+    await app.live.incidentChanged(id);
+    const found = await incidentDetail(db, id);
+    // Attributed to a member of staff: from now on it is the head's, not the DSL's.
+    if (!found || !canSeeIncident(me, { schoolId, routedTo: found.summary.routedTo })) {
+      return { incident: null, message: 'Attributed to a member of staff: the incident now goes to the head teacher.' };
+    }
     return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
   });
 

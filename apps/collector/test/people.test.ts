@@ -1,0 +1,218 @@
+import { isPostgresUrl } from '@haven/db';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../src/db-rows';
+import { purgeExpired } from '../src/retention/purge';
+import { TestAgent } from './support/agent-client';
+import { startCollector, type Harness } from './support/harness';
+import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
+
+const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
+const DAY = 24 * 3600_000;
+
+describe(`shared logons, vulnerable pupils, retention and subject access (${driver})`, () => {
+  let h: Harness;
+  let room12: TestAgent;
+  let library: TestAgent;
+  let dsl: StaffClient;
+  let head: StaffClient;
+  let headMember: StaffMember;
+  let alex: string;
+  let bea: string;
+
+  beforeAll(async () => {
+    h = await startCollector(driver);
+    const db = h.database.db;
+    const dslMember = await addStaff(db, h.schoolId, ['dsl'], 'Dana DSL');
+    headMember = await addStaff(db, h.schoolId, ['head'], 'Harriet Head');
+    dsl = await StaffClient.login(h.baseUrl, dslMember);
+    head = await StaffClient.login(h.baseUrl, headMember);
+    alex = await addPerson(db, h.schoolId, 'alex.p', 'pupil', 'Alex Pupil', '9');
+    bea = await addPerson(db, h.schoolId, 'bea.q', 'pupil', 'Bea Quill', '9');
+    await db.execute(sql`insert into shared_logons (school_id, os_username, label) values (${h.schoolId}, 'class5b', 'Class 5B')`);
+    room12 = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    library = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    await db.execute(sql`update devices set room = 'Room 12' where id = ${room12.credential.deviceId}`);
+    await db.execute(sql`update devices set room = 'Library' where id = ${library.credential.deviceId}`);
+  });
+  afterAll(async () => {
+    await room12?.close();
+    await library?.close();
+    await h?.close();
+  });
+
+  async function send(agent: TestAgent, over: Parameters<TestAgent['event']>[0]): Promise<string> {
+    const event = agent.event(over);
+    expect((await agent.sendBatch([event])).type).toBe('ack');
+    await h.app.triage.idle();
+    const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
+    return row!.incident_id;
+  }
+
+  it('shows a class logon’s event as a shared logon on its device and room, and the DSL attributes it (recorded in history)', async () => {
+    const id = await send(room12, { osUser: 'class5b', category: 'bullying', severity: 3 });
+    const other = await send(library, { osUser: 'CLASS5B', category: 'bullying', severity: 3 });
+    expect(other).not.toBe(id); // one class logon, two devices: two different pupils, perhaps
+
+    const before = (await dsl.get(`/api/incidents/${id}`)).body.incident;
+    expect(before.subject).toMatchObject({ kind: 'shared', key: 'class5b', displayName: null, personId: null });
+    expect(before.sharedLogon).toEqual({ osUser: 'class5b', device: { id: room12.credential.deviceId, hostname: expect.any(String), room: 'Room 12' } });
+
+    const refused = await dsl.post(`/api/incidents/${id}/attribute`, { personId: '00000000-0000-4000-8000-000000000000' });
+    expect(refused.status).toBe(400);
+    const attributed = await dsl.post(`/api/incidents/${id}/attribute`, { personId: alex, reason: 'Seating plan for period 3 in Room 12' });
+    expect(attributed.status).toBe(200);
+    expect(attributed.body.incident.subject).toMatchObject({ kind: 'pupil', displayName: 'Alex Pupil', personId: alex });
+    expect(attributed.body.incident.sharedLogon.device.room).toBe('Room 12');
+    const entry = attributed.body.incident.history.find((e: { field: string }) => e.field === 'attribution');
+    expect(entry).toMatchObject({
+      actor: { displayName: 'Dana DSL' },
+      from: { osUser: 'class5b', room: 'Room 12' },
+      to: { personId: alex, displayName: 'Alex Pupil', reason: 'Seating plan for period 3 in Room 12' },
+    });
+    const [audit] = await queryRows<{ action: string }>(h.database.db, sql`select action from audit_log where incident_id = ${id}`);
+    expect(audit).toEqual({ action: 'incident.attribute' });
+    // Once attributed, it is no longer a shared logon's incident to attribute again.
+    expect((await dsl.post(`/api/incidents/${id}/attribute`, { personId: bea })).status).toBe(422);
+    const chronology = await dsl.get(`/api/people/chronology?schoolId=${h.schoolId}&subject=alex.p`);
+    expect(chronology.body.incidents.map((i: { id: string }) => i.id)).toContain(id);
+  });
+
+  it('raises a vulnerable pupil’s incidents by the school’s step, and shows why', async () => {
+    const db = h.database.db;
+    const send1 = await addPerson(db, h.schoolId, 'cal.send', 'pupil', 'Cal Send', '8');
+    await db.execute(sql`update people set send = true where id = ${send1}`);
+    const raised = await send(room12, { osUser: 'cal.send', category: 'self_harm', severity: 2 });
+    expect((await dsl.get(`/api/incidents/${raised}`)).body.incident).toMatchObject({
+      severity: 3,
+      vulnerability: { send: true, lookedAfter: false, flagged: false, severityRaisedBy: 1 },
+    });
+
+    await db.execute(sql`insert into school_settings (school_id, vulnerable_severity_step) values (${h.schoolId}, 2)`);
+    const flagged = await addPerson(db, h.schoolId, 'dee.flag', 'pupil', 'Dee Flag', '8');
+    expect((await dsl.post(`/api/people/${flagged}/flag`, { vulnerable: true, reason: 'Disclosure to form tutor last week' })).status).toBe(200);
+    const capped = await send(room12, { osUser: 'dee.flag', category: 'suicide', severity: 4 });
+    expect((await dsl.get(`/api/incidents/${capped}`)).body.incident).toMatchObject({ severity: 5, vulnerability: { flagged: true, severityRaisedBy: 2 } });
+    const plain = await send(room12, { osUser: 'bea.q', category: 'violence', severity: 2 });
+    expect((await dsl.get(`/api/incidents/${plain}`)).body.incident).toMatchObject({ severity: 2, vulnerability: null });
+  });
+
+  it('purges expired evidence and events on a clock moved forward, leaving tombstones and everything unexpired', async () => {
+    const db = h.database.db;
+    const close = async (id: string, body: Record<string, unknown>) => {
+      let { version } = (await dsl.get(`/api/incidents/${id}`)).body.incident;
+      ({ version } = (await dsl.patch(`/api/incidents/${id}`, { version, status: 'in_review' })).body.incident);
+      const closed = await dsl.patch(`/api/incidents/${id}`, { version, status: 'closed', ...body });
+      expect(closed.status).toBe(200);
+    };
+    const falsePositive = await send(library, { osUser: 'purge.fp', category: 'drugs', severity: 2 });
+    await close(falsePositive, { outcome: 'false_positive', note: 'A chemistry worksheet.' });
+    const nfa = await send(library, { osUser: 'purge.nfa', category: 'drugs', severity: 2 });
+    await close(nfa, { outcome: 'no_further_action' });
+    const referred = await send(library, { osUser: 'purge.ref', category: 'cse', severity: 4 });
+    await close(referred, { outcome: 'resolved', actions: ['referral_ceop'] });
+    const open = await send(library, { osUser: 'purge.open', category: 'drugs', severity: 2 });
+
+    const eventsOf = async (id: string) => Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from events where incident_id = ${id}`))[0]!.n);
+    const exists = async (id: string) => (await queryRows(db, sql`select 1 from incidents where id = ${id}`)).length === 1;
+    const rowsAbout = async (id: string) =>
+      Number(
+        (
+          await queryRows<{ n: number }>(
+            db,
+            sql`select (select count(*) from incident_history where incident_id = ${id}) + (select count(*) from incident_notes where incident_id = ${id}) as n`,
+          )
+        )[0]!.n,
+      );
+    expect(await eventsOf(falsePositive)).toBe(1);
+
+    await purgeExpired(db, new Date(Date.now() + 29 * DAY));
+    expect(await exists(falsePositive)).toBe(true);
+
+    const month = await purgeExpired(db, new Date(Date.now() + 31 * DAY));
+    expect(month.find((p) => p.schoolId === h.schoolId)).toEqual({ schoolId: h.schoolId, incidents: 1, events: 1 });
+    expect(await exists(falsePositive)).toBe(false);
+    expect(await eventsOf(falsePositive)).toBe(0);
+    expect(await rowsAbout(falsePositive)).toBe(0);
+    const [tomb] = await queryRows<{ category: string; outcome: string; reason: string; event_count: number }>(
+      db,
+      sql`select category, outcome, reason, event_count from tombstones where incident_id = ${falsePositive}`,
+    );
+    expect(tomb).toEqual({ category: 'drugs', outcome: 'false_positive', reason: 'retention:false_positive', event_count: 1 });
+    for (const id of [nfa, referred, open]) expect(await eventsOf(id)).toBe(1);
+
+    await purgeExpired(db, new Date(Date.now() + 366 * DAY));
+    expect(await exists(nfa)).toBe(false);
+    expect(await exists(referred)).toBe(true); // referred cases: kept until the school decides
+    expect(await exists(open)).toBe(true); // open incidents are never purged
+    expect(await eventsOf(open)).toBe(1);
+    const audits = await queryRows<{ actor_name: string; reason: string }>(db, sql`select actor_name, reason from audit_log where action = 'retention.purge' order by id`);
+    expect(audits.map((a) => a.actor_name)).toEqual(['Haven', 'Haven']);
+    expect(audits[0]!.reason).toMatch(/^1 incident and 1 event/);
+  });
+
+  it('exports what is held about one pupil — their incidents and events, nothing of anyone else’s', async () => {
+    const db = h.database.db;
+    const mine = await send(room12, { osUser: 'bea.q', category: 'bullying', severity: 3, evidence: { match: 'BEA-OWN-TEXT', before: '', after: '' } });
+    await send(room12, { osUser: 'alex.p', category: 'bullying', severity: 3, evidence: { match: 'ALEX-OWN-TEXT', before: '', after: '' } });
+    // A cluster holding one event of Bea's and four of other pupils'.
+    const cluster: TestAgent[] = [];
+    for (let n = 0; n < 4; n++) cluster.push(await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token)));
+    const lesson = { category: 'extremism', severity: 3, evidence: { match: 'prevent duty lesson', before: '', after: '' } } as const;
+    await send(library, { ...lesson, osUser: 'bea.q' });
+    for (const [n, a] of cluster.entries()) await send(a, { ...lesson, osUser: `other.${n}` });
+    await Promise.all(cluster.map((a) => a.close()));
+    const [clusterRow] = await queryRows<{ id: string; event_count: number }>(db, sql`select id, event_count from incidents where kind = 'cluster' and category = 'extremism'`);
+    expect(Number(clusterRow!.event_count)).toBe(5);
+
+    expect((await dsl.post(`/api/people/${bea}/subject-access`, { reason: 'Subject access request from parent' })).status).toBe(403);
+    expect((await head.post(`/api/people/${bea}/subject-access`, { reason: 'short' })).status).toBe(400);
+    const sar = await head.post(`/api/people/${bea}/subject-access`, { reason: 'Subject access request from parent, 20 Nov' });
+    expect(sar.status).toBe(200);
+    expect(sar.headers.get('content-disposition')).toMatch(/attachment; filename="haven-subject-access-/);
+    const text = JSON.stringify(sar.body);
+    expect(sar.body.person).toMatchObject({ name: 'Bea Quill', osUsername: 'bea.q' });
+    expect(sar.body.incidents.map((i: { id: string }) => i.id)).toContain(mine);
+    expect(text).toContain('BEA-OWN-TEXT');
+    expect(sar.body.events.filter((e: { evidence: { match: string } }) => e.evidence.match === 'prevent duty lesson')).toHaveLength(1);
+    for (const other of ['ALEX-OWN-TEXT', 'Alex Pupil', 'alex.p', 'other.0', 'other.3', clusterRow!.id]) expect(text).not.toContain(other);
+    const ids = sar.body.incidents.map((i: { id: string }) => i.id);
+    const foreign = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from incidents where id in ${ids} and subject_key <> 'bea.q'`);
+    expect(Number(foreign[0]!.n)).toBe(0);
+
+    const html = await head.post(`/api/people/${bea}/subject-access`, { reason: 'Readable copy for the parent', format: 'html' });
+    expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(html.body).toContain('<h1>What Haven holds about Bea Quill</h1>');
+    expect(html.body).toContain('<mark>BEA-OWN-TEXT</mark>');
+    expect(html.body).not.toContain('ALEX-OWN-TEXT');
+    const audits = await queryRows<{ action: string; actor_id: string }>(db, sql`select action, actor_id from audit_log where action = 'subject_access.export'`);
+    expect(audits).toEqual([
+      { action: 'subject_access.export', actor_id: headMember.id },
+      { action: 'subject_access.export', actor_id: headMember.id },
+    ]);
+  });
+
+  it('erases a pupil’s monitoring data only where lawful (none open or referred), audited, with tombstones', async () => {
+    const db = h.database.db;
+    const before = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from events`);
+    const refused = await head.post(`/api/people/${bea}/erase`, { reason: 'Request under Article 17 from parent' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe('HAVEN_ERR_REFUSED');
+    expect(await queryRows(db, sql`select count(*)::int as n from events`)).toEqual(before);
+
+    for (const incident of (await head.post(`/api/people/${bea}/subject-access`, { reason: 'Checking before erasure' })).body.incidents) {
+      let { version } = (await head.get(`/api/incidents/${incident.id}`)).body.incident;
+      if (incident.status === 'new') ({ version } = (await head.patch(`/api/incidents/${incident.id}`, { version, status: 'in_review' })).body.incident);
+      if (incident.status !== 'closed') expect((await head.patch(`/api/incidents/${incident.id}`, { version, status: 'closed', outcome: 'no_further_action' })).status).toBe(200);
+    }
+    const erased = await head.post(`/api/people/${bea}/erase`, { reason: 'Request under Article 17 from parent' });
+    expect(erased.status).toBe(200);
+    expect(erased.body.erased.events).toBeGreaterThanOrEqual(3);
+    const left = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from events where lower(os_user) = 'bea.q'`);
+    expect(Number(left[0]!.n)).toBe(0);
+    const [clusterRow] = await queryRows<{ event_count: number }>(db, sql`select event_count from incidents where kind = 'cluster' and category = 'extremism'`);
+    expect(Number(clusterRow!.event_count)).toBe(4);
+    expect((await queryRows(db, sql`select 1 from tombstones where reason = 'erasure'`)).length).toBeGreaterThan(0);
+    const [audit] = await queryRows<{ reason: string }>(db, sql`select reason from audit_log where action = 'erasure'`);
+    expect(audit!.reason).toMatch(/^Request under Article 17 from parent \(\d+ incidents?, \d+ events?\)$/);
+  });
+});

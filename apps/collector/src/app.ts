@@ -31,6 +31,8 @@ declare module 'fastify' {
     metrics: Metrics;
     alerter: Alerter;
     triage: TriageWorker;
+    /** Every route as registered (method, url), so tests can prove each one is scoped. */
+    routeList: Array<{ method: string; url: string }>;
   }
 }
 
@@ -68,6 +70,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
+  app.decorate('routeList', []);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) app.routeList.push({ method, url: route.url });
+  });
   app.decorate('database', options.database);
   app.decorate('gateway', new Gateway());
   app.decorate('metrics', new Metrics());

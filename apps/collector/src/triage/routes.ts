@@ -261,6 +261,8 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     const scopes = incidentScopes(me);
     if (scopes.length === 0) throw new ForbiddenError();
     const q = parseBody(z.object({ schoolId: z.string().regex(UUID, 'must be a school id'), subject: z.string().min(1).max(256) }), request.query);
+    // Only a school where the user reads incidents: the directory entry is that school's data too.
+    if (!scopes.some((s) => s.schoolId === q.schoolId)) throw new NotFoundError('person');
     return personChronology(db, scopes, q.schoolId, q.subject.toLowerCase());
   });
 }

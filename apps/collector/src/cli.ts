@@ -1,7 +1,23 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { devices, enrollmentTokens, openDatabase, ROLES, schools, staff, staffRoles, staffSessions, type Role } from '@haven/db';
-import { asc, desc, eq } from 'drizzle-orm';
+import {
+  DEFAULT_RETENTION,
+  devices,
+  enrollmentTokens,
+  openDatabase,
+  ROLES,
+  schools,
+  schoolSettings,
+  sharedLogons,
+  staff,
+  staffRoles,
+  staffSessions,
+  trusts,
+  type RetentionRules,
+  type Role,
+} from '@haven/db';
+import { asc, desc, eq, inArray } from 'drizzle-orm';
+import { purgeExpired } from './retention/purge';
 import { hashPassword } from './auth/passwords';
 import { createStaff, grantRole, normaliseEmail } from './staff/repository';
 import { parseArgs } from 'node:util';
@@ -20,6 +36,14 @@ const USAGE = `Usage:
   haven-collector staff grant STAFF_EMAIL --role ROLE [--school ID]
   haven-collector staff reset-password STAFF_EMAIL
   haven-collector staff list
+  haven-collector device room DEVICE_ID "ROOM"
+  haven-collector shared-logon add OS_USERNAME [--label TEXT] [--school ID]
+  haven-collector shared-logon list [--school ID]
+  haven-collector school settings [--school ID] [--vulnerable-step N] [--retention OUTCOME=DAYS|never ...]
+  haven-collector trust create "NAME" --school ID [--school ID ...]
+  haven-collector retention purge
+
+Retention outcomes: false_positive, no_further_action, resolved, referred.
 
 Roles: dsl, deputy_dsl, head, technician, trust_admin. New passwords are generated and shown
 once.
@@ -32,13 +56,15 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      school: { type: 'string' },
+      school: { type: 'string', multiple: true },
       days: { type: 'string', default: '30' },
       'max-uses': { type: 'string' },
       label: { type: 'string', default: '' },
       email: { type: 'string' },
       name: { type: 'string' },
       role: { type: 'string' },
+      'vulnerable-step': { type: 'string' },
+      retention: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,7 +81,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const oneSchool = async (): Promise<string | null> => {
-      if (values.school) return values.school;
+      if (values.school?.length === 1) return values.school[0]!;
+      if (values.school && values.school.length > 1) {
+        process.stderr.write('Name one school.\n');
+        return null;
+      }
       const all = await db.select({ id: schools.id }).from(schools);
       if (all.length !== 1) {
         process.stderr.write('There is more than one school (or none): name one with --school.\n');
@@ -110,6 +140,74 @@ async function main(argv: string[]): Promise<number> {
         for (const r of rows) process.stdout.write(`${r.email}  ${r.name}  ${r.role ?? '(no role)'}${r.school ? ` at ${r.school}` : ''}${r.totp ? '  2FA' : ''}\n`);
         return 0;
       }
+    }
+    if (noun === 'device' && verb === 'room' && id) {
+      const room = positionals[3];
+      if (room === undefined) {
+        process.stderr.write('device room needs the room, e.g. "Room 12" (or "" to clear it).\n');
+        return 2;
+      }
+      const done = await db.update(devices).set({ room: room || null }).where(eq(devices.id, id)).returning({ id: devices.id });
+      process.stdout.write(done.length ? `Device ${id} is in ${room || 'no room'}.\n` : 'No such device.\n');
+      return done.length ? 0 : 1;
+    }
+    if (noun === 'shared-logon') {
+      const schoolId = await oneSchool();
+      if (!schoolId) return 2;
+      if (verb === 'add' && id) {
+        await db.insert(sharedLogons).values({ schoolId, osUsername: id.toLowerCase(), label: values.label }).onConflictDoNothing();
+        process.stdout.write(`${id.toLowerCase()} is a shared logon: its events are attributed by device, room and time until the DSL names the pupil.\n`);
+        return 0;
+      }
+      if (verb === 'list') {
+        for (const l of await db.select().from(sharedLogons).where(eq(sharedLogons.schoolId, schoolId))) process.stdout.write(`${l.osUsername}  ${l.label}\n`);
+        return 0;
+      }
+    }
+    if (noun === 'school' && verb === 'settings') {
+      const schoolId = await oneSchool();
+      if (!schoolId) return 2;
+      const [current] = await db.select().from(schoolSettings).where(eq(schoolSettings.schoolId, schoolId));
+      const retention: RetentionRules = { ...DEFAULT_RETENTION, ...(current?.retention ?? {}) };
+      let step = current?.vulnerableSeverityStep ?? 1;
+      if (values['vulnerable-step'] !== undefined) {
+        step = Number(values['vulnerable-step']);
+        if (!Number.isInteger(step) || step < 0 || step > 3) {
+          process.stderr.write('--vulnerable-step must be 0, 1, 2 or 3.\n');
+          return 2;
+        }
+      }
+      for (const rule of values.retention ?? []) {
+        const [key, value] = rule.split('=');
+        const days = value === 'never' ? null : Number(value);
+        if (!key || !(key in DEFAULT_RETENTION) || (days !== null && !(Number.isInteger(days) && days >= 1))) {
+          process.stderr.write(`--retention takes OUTCOME=DAYS or OUTCOME=never (outcomes: ${Object.keys(DEFAULT_RETENTION).join(', ')}).\n`);
+          return 2;
+        }
+        retention[key as keyof RetentionRules] = days;
+      }
+      await db
+        .insert(schoolSettings)
+        .values({ schoolId, vulnerableSeverityStep: step, retention })
+        .onConflictDoUpdate({ target: schoolSettings.schoolId, set: { vulnerableSeverityStep: step, retention, updatedAt: new Date() } });
+      const shown = Object.entries(retention).map(([k, v]) => `${k} ${v === null ? 'kept until erased' : `${v} days`}`);
+      process.stdout.write(`Vulnerable pupils' incidents raised by ${step}. Closed incidents kept: ${shown.join('; ')}.\n`);
+      return 0;
+    }
+    if (noun === 'trust' && verb === 'create' && id) {
+      if (!values.school?.length) {
+        process.stderr.write('trust create needs at least one --school.\n');
+        return 2;
+      }
+      const [trust] = await db.insert(trusts).values({ name: id }).returning({ id: trusts.id });
+      await db.update(schools).set({ trustId: trust!.id }).where(inArray(schools.id, values.school));
+      process.stdout.write(`Trust ${trust!.id} (${id}) holds ${values.school.length} school${values.school.length === 1 ? '' : 's'}.\n`);
+      return 0;
+    }
+    if (noun === 'retention' && verb === 'purge') {
+      const purged = await purgeExpired(db);
+      for (const p of purged) process.stdout.write(`${p.schoolId}  ${p.incidents} incidents, ${p.events} events removed\n`);
+      return 0;
     }
     if (noun === 'token' && verb === 'create') {
       const schoolId = await oneSchool();

@@ -99,8 +99,19 @@ describe('the built collector on the embedded database', () => {
     expect(created.stdout).toMatch(/Created dsl@school\.example \(dsl\)\. Password, shown only now:\n\S{20}\n/);
     expect(cli(dataDir, 'staff', 'create', '--email', 'x@school.example', '--name', 'X', '--role', 'janitor').status).toBe(2);
     expect(cli(dataDir, 'staff', 'list').stdout).toMatch(/dsl@school\.example\s+Dana DSL\s+dsl at My school/);
+    const shared = cli(dataDir, 'shared-logon', 'add', 'Class5B', '--label', 'Class 5B');
+    expect(shared.status).toBe(0);
+    expect(cli(dataDir, 'shared-logon', 'list').stdout).toBe('class5b  Class 5B\n');
+    const settings = cli(dataDir, 'school', 'settings', '--vulnerable-step', '2', '--retention', 'false_positive=14', '--retention', 'resolved=never');
+    expect(settings.stdout).toBe(
+      "Vulnerable pupils' incidents raised by 2. Closed incidents kept: false_positive 14 days; no_further_action 365 days; resolved kept until erased; referred kept until erased.\n",
+    );
+    expect(cli(dataDir, 'school', 'settings', '--retention', 'forever=1').status).toBe(2);
+    expect(cli(dataDir, 'retention', 'purge').stdout).toMatch(/^\S+  0 incidents, 0 events removed\n$/);
     const devicesOut = cli(dataDir, 'device', 'list');
     expect(devicesOut.stdout).toMatch(/active\s+lab-01\s+linux/);
+    const deviceId = /^(\S+)\s+active\s+lab-01/m.exec(devicesOut.stdout)![1]!;
+    expect(cli(dataDir, 'device', 'room', deviceId, 'Room 12').stdout).toBe(`Device ${deviceId} is in Room 12.\n`);
     const made = cli(dataDir, 'token', 'create', '--days', '7', '--max-uses', '30', '--label', 'Year 7 laptops');
     expect(made.status).toBe(0);
     expect(made.stdout).toMatch(/hvn_enr_[A-Za-z0-9_-]{32}/);

@@ -48,6 +48,33 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
     return row!.incident_id;
   }
 
+  it('pushes each account’s age band from the directory to the school’s agents when they connect', async () => {
+    const db = h.database.db;
+    await addPerson(db, h.schoolId, 'year3.pupil', 'pupil', 'Yan Three', '3');
+    await addPerson(db, h.schoolId, 'reception.pupil', 'pupil', 'Rae Reception', 'Reception');
+    await addPerson(db, h.schoolId, 'mr.jones', 'staff', 'Mr Jones');
+    const left = await addPerson(db, h.schoolId, 'gone.pupil', 'pupil', 'Gone Pupil', '3');
+    await db.execute(sql`update people set left_at = now() where id = ${left}`);
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    try {
+      const message = await agent.next((m) => m.type === 'policy', 5000);
+      if (message.type !== 'policy') throw new Error('not a policy');
+      expect(message.policy.userAgeBands).toMatchObject({ 'alex.p': 'secondary', 'year3.pupil': 'primary', 'reception.pupil': 'primary', 'mr.jones': 'staff' });
+      expect(message.policy.userAgeBands).not.toHaveProperty('gone.pupil');
+      expect(JSON.stringify(message)).not.toContain('Alex Pupil'); // account names and bands only
+      expect(message.policy.ageBand).toBe('secondary');
+    } finally {
+      await agent.close();
+    }
+    // A school without a directory pushes nothing: its devices keep their own policy file.
+    const { createSchool, createEnrollmentToken } = await import('../src/enrollment/repository');
+    const empty = await createSchool(db, 'Empty School');
+    const other = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, (await createEnrollmentToken(db, { schoolId: empty.id })).token));
+    await other.sendBatch([other.event()]);
+    expect(other.inbox.some((m) => m.type === 'policy')).toBe(false);
+    await other.close();
+  });
+
   it('shows a class logon’s event as a shared logon on its device and room, and the DSL attributes it (recorded in history)', async () => {
     const id = await send(room12, { osUser: 'class5b', category: 'bullying', severity: 3 });
     const other = await send(library, { osUser: 'CLASS5B', category: 'bullying', severity: 3 });

@@ -39,7 +39,7 @@ export type AgentStatus = {
   sources: Record<string, SourceHealth>;
   outboxDepth: number;
   droppedEvents: number;
-  policy: Pick<Policy, 'threshold' | 'sources' | 'ageBand' | 'quietHours'>;
+  policy: Pick<Policy, 'threshold' | 'sources' | 'ageBand' | 'quietHours'> & { usersWithAgeBands: number };
   policyError: string | null;
   updatedAt: string;
 };
@@ -224,7 +224,14 @@ export class Agent {
       sources: { ...this.health },
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
-      policy: { threshold: this.policy.threshold, sources: this.policy.sources, ageBand: this.policy.ageBand, quietHours: this.policy.quietHours },
+      policy: {
+        threshold: this.policy.threshold,
+        sources: this.policy.sources,
+        ageBand: this.policy.ageBand,
+        quietHours: this.policy.quietHours,
+        // A count, not the names: status.json is readable by anyone on the device.
+        usersWithAgeBands: Object.keys(this.policy.userAgeBands ?? {}).length,
+      },
       policyError: this.policyError,
       updatedAt: new Date().toISOString(),
     };

@@ -137,7 +137,13 @@ export const PolicySchema = z.object({
       end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/),
     }),
   ),
+  /** The band for a user without an entry in userAgeBands. */
   ageBand: AgeBandSchema,
+  /**
+   * Age band per OS user name (lower case), from the school's directory, so the scorer fits
+   * whoever is at the keyboard: a shared laptop serves Year 3 and Year 10 alike.
+   */
+  userAgeBands: z.record(z.string().min(1).max(LIMITS.maxOsUserChars), AgeBandSchema).optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { CloseCode } from '@haven/protocol';
+import { schoolPolicy } from '../directory/policy';
 import { storeEvents } from '../ingest/repository';
 import { AgentSession } from './session';
 
@@ -95,6 +96,7 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
     const session = new AgentSession(socket, {
       database: app.database,
       metrics: app.metrics,
+      policyFor: (schoolId) => schoolPolicy(app.database.db, schoolId),
       store: async (device, events) => {
         const result = await storeEvents(app.database.db, device, events);
         // Grouping follows the commit and never holds up the ack (docs/adr/0006).

@@ -10,6 +10,7 @@ import {
   type EventsBatch,
   type Heartbeat,
   type Hello,
+  type PolicyMessage,
   type HelloRejectionReason,
 } from '@haven/protocol';
 import type { FastifyBaseLogger as Logger } from 'fastify';
@@ -34,7 +35,9 @@ type State = 'awaiting-hello' | 'authenticating' | 'ready' | 'closed';
 
 export type SessionHost = {
   database: Database;
-  /** Stores a batch (and groups it into incidents) in one transaction. */
+  /** The school's policy to push after hello (null: the device keeps its own). */
+  policyFor(schoolId: string): Promise<PolicyMessage | null>;
+  /** Stores a batch; grouping into incidents follows. */
   store(device: { id: string; schoolId: string }, events: EventsBatch['events']): Promise<{ stored: number; duplicates: number }>;
   metrics: Metrics;
   log: Logger;
@@ -220,6 +223,11 @@ export class AgentSession {
       limits: { maxFrameBytes: LIMITS.maxFrameBytes, maxEventsPerBatch: LIMITS.maxEventsPerBatch },
     });
     this.log.info('Agent connected.');
+    const policy = await this.host.policyFor(outcome.device.schoolId).catch((err: unknown) => {
+      this.log.warn({ err }, 'The school policy could not be read; the agent keeps its own.');
+      return null;
+    });
+    if (policy && this.state === 'ready') this.send(policy);
   }
 
   private async onEvents(batch: EventsBatch): Promise<void> {

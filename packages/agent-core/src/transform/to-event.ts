@@ -24,11 +24,13 @@ export type Scored = { event: AgentEvent; result: ScoreResult } | { event: null;
  */
 export function toEvent(
   obs: Observation,
-  policy: Pick<Policy, 'threshold' | 'ageBand'>,
+  policy: Pick<Policy, 'threshold' | 'ageBand' | 'userAgeBands'>,
   identity: Identity,
   score: (text: string, options: ScoreOptions) => ScoreResult = defaultScore,
 ): Scored {
-  const options: ScoreOptions = { source: obs.source, ageBand: policy.ageBand };
+  // The band of the user at the keyboard, when the school's directory gave one.
+  const ageBand = policy.userAgeBands?.[identity.osUser.toLowerCase()] ?? policy.ageBand;
+  const options: ScoreOptions = { source: obs.source, ageBand };
   if (obs.app) options.app = obs.app;
   if (obs.source !== 'title' && obs.title) options.title = obs.title;
   const result = score(obs.text, options);

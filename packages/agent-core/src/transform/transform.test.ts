@@ -81,3 +81,27 @@ describe('toEvent', () => {
     expect(essay.event).toBeNull();
   });
 });
+
+describe('age band of the user at the keyboard', () => {
+  it('scores with the band the school’s directory gave that user, and the device’s band for anyone else', () => {
+    const bands: Array<string | undefined> = [];
+    const score = (_text: string, options: { ageBand?: string }) => {
+      bands.push(options.ageBand);
+      return { category: null, severity: 0, matches: [] } as unknown as ReturnType<NonNullable<Parameters<typeof toEvent>[3]>>;
+    };
+    const withBands = { ...policy, userAgeBands: { 'year3.pupil': 'primary' as const, 'mr.jones': 'staff' as const } };
+    toEvent(obs('hello'), withBands, { ...identity, osUser: 'Year3.Pupil' }, score);
+    toEvent(obs('hello'), withBands, { ...identity, osUser: 'mr.jones' }, score);
+    toEvent(obs('hello'), withBands, { ...identity, osUser: 'visitor' }, score);
+    toEvent(obs('hello'), policy, { ...identity, osUser: 'year3.pupil' }, score);
+    expect(bands).toEqual(['primary', 'staff', 'secondary', 'secondary']);
+  });
+
+  it('raises gambling for a primary pupil at a shared device set to secondary', () => {
+    const text = 'free online casino slots';
+    const primary = toEvent(obs(text), { ...policy, userAgeBands: { 'year3.pupil': 'primary' } }, { ...identity, osUser: 'year3.pupil' });
+    const secondary = toEvent(obs(text), { ...policy, userAgeBands: { 'year3.pupil': 'primary' } }, { ...identity, osUser: 'year10.pupil' });
+    expect(primary.result).toMatchObject({ category: 'gambling' });
+    expect(primary.result.severity).toBe(secondary.result.severity + 1);
+  });
+});

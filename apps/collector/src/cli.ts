@@ -13,6 +13,7 @@ import {
   staffRoles,
   staffSessions,
   trusts,
+  type AgentPolicySettings,
   type RetentionRules,
   type Role,
 } from '@haven/db';
@@ -40,6 +41,7 @@ const USAGE = `Usage:
   haven-collector shared-logon add OS_USERNAME [--label TEXT] [--school ID]
   haven-collector shared-logon list [--school ID]
   haven-collector school settings [--school ID] [--vulnerable-step N] [--retention OUTCOME=DAYS|never ...]
+                                  [--agent-threshold N] [--agent-sources title,keys,screen] [--quiet-hours HH:MM-HH:MM ...]
   haven-collector trust create "NAME" --school ID [--school ID ...]
   haven-collector retention purge
 
@@ -65,6 +67,9 @@ async function main(argv: string[]): Promise<number> {
       role: { type: 'string' },
       'vulnerable-step': { type: 'string' },
       retention: { type: 'string', multiple: true },
+      'agent-threshold': { type: 'string' },
+      'agent-sources': { type: 'string' },
+      'quiet-hours': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -186,12 +191,30 @@ async function main(argv: string[]): Promise<number> {
         }
         retention[key as keyof RetentionRules] = days;
       }
+      let agentPolicy: AgentPolicySettings | null = current?.agentPolicy ?? null;
+      if (values['agent-threshold'] !== undefined || values['agent-sources'] !== undefined || values['quiet-hours'] !== undefined) {
+        const threshold = Number(values['agent-threshold'] ?? agentPolicy?.threshold ?? 3);
+        const names = (values['agent-sources'] ?? 'title,keys,screen').split(',').map((x) => x.trim());
+        const quiet = (values['quiet-hours'] ?? []).map((q) => /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(q) ? { start: q.slice(0, 5), end: q.slice(6) } : null);
+        if (!Number.isInteger(threshold) || threshold < 1 || threshold > 5 || names.some((n) => !['title', 'keys', 'screen'].includes(n)) || quiet.includes(null)) {
+          process.stderr.write('--agent-threshold takes 1–5, --agent-sources a list of title, keys, screen, --quiet-hours HH:MM-HH:MM.\n');
+          return 2;
+        }
+        agentPolicy = {
+          threshold,
+          sources: { title: names.includes('title'), keys: names.includes('keys'), screen: names.includes('screen') },
+          quietHours: values['quiet-hours'] === undefined ? (agentPolicy?.quietHours ?? []) : (quiet as Array<{ start: string; end: string }>),
+        };
+      }
       await db
         .insert(schoolSettings)
-        .values({ schoolId, vulnerableSeverityStep: step, retention })
-        .onConflictDoUpdate({ target: schoolSettings.schoolId, set: { vulnerableSeverityStep: step, retention, updatedAt: new Date() } });
-      const shown = Object.entries(retention).map(([k, v]) => `${k} ${v === null ? 'kept until erased' : `${v} days`}`);
-      process.stdout.write(`Vulnerable pupils' incidents raised by ${step}. Closed incidents kept: ${shown.join('; ')}.\n`);
+        .values({ schoolId, vulnerableSeverityStep: step, retention, agentPolicy })
+        .onConflictDoUpdate({ target: schoolSettings.schoolId, set: { vulnerableSeverityStep: step, retention, agentPolicy, updatedAt: new Date() } });
+      const shown = Object.entries(retention).map(([k, v]) => `${k} ${v === null ? 'not deleted automatically' : `${v} days`}`);
+      const agents = agentPolicy
+        ? `Agents: threshold ${agentPolicy.threshold}, sources ${Object.entries(agentPolicy.sources).filter(([, on]) => on).map(([k]) => k).join(', ') || 'none'}, quiet hours ${agentPolicy.quietHours.map((q) => `${q.start}-${q.end}`).join(', ') || 'none'} (pushed when they connect).`
+        : 'Agents keep their own policy files.';
+      process.stdout.write(`Vulnerable pupils' incidents raised by ${step}. Closed incidents kept: ${shown.join('; ')}. ${agents}\n`);
       return 0;
     }
     if (noun === 'trust' && verb === 'create' && id) {

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import Fastify from 'fastify';
 import { availableDrivers, openTestDatabase } from '@haven/db/testing';
 import { uuidv7 } from '@haven/protocol';
 import { storeEvents } from './ingest/repository';
@@ -71,5 +72,24 @@ describe('redaction', () => {
     const out = safeError(new TypeError('boom'));
     expect(out).toMatchObject({ type: 'TypeError', message: 'boom' });
     expect(String(out.stack)).toContain('logger.test');
+  });
+});
+
+describe('request logging', () => {
+  it('logs the path of a request but never its query string', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const app = Fastify({ loggerInstance: createLogger('info', sink) });
+    app.get('/api/people/chronology', async () => ({ ok: true }));
+    await app.inject('/api/people/chronology?schoolId=1&subject=alex.pupil');
+    await app.close();
+    const all = lines.join('');
+    expect(all).toContain('"url":"/api/people/chronology?…"');
+    expect(all).not.toContain('alex.pupil');
   });
 });

@@ -32,11 +32,26 @@ export function safeError(err: unknown): Record<string, unknown> {
   return out;
 }
 
+type RequestLike = { method?: string; url?: string; host?: string; hostname?: string; ip?: string; socket?: { remoteAddress?: string } };
+
+/**
+ * A request as a log line shows it: method and path, never the query string — the staff API
+ * takes pupils' account names and searches there (`?subject=`, `?q=`).
+ */
+export function safeRequest(req: RequestLike): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? req.url.split('?')[0] + (req.url.includes('?') ? '?…' : '') : undefined,
+    host: req.host ?? req.hostname,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+  };
+}
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { err: safeError, error: safeError },
+    serializers: { err: safeError, error: safeError, req: safeRequest },
   };
 }
 

@@ -55,6 +55,22 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
     await addPerson(db, h.schoolId, 'mr.jones', 'staff', 'Mr Jones');
     const left = await addPerson(db, h.schoolId, 'gone.pupil', 'pupil', 'Gone Pupil', '3');
     await db.execute(sql`update people set left_at = now() where id = ${left}`);
+    // Until the school sets an agent policy, nothing is pushed: devices keep their own files.
+    const before = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    await before.sendBatch([before.event({ osUser: 'alex.p', severity: 1, category: 'gambling' })]);
+    expect(before.inbox.some((m) => m.type === 'policy')).toBe(false);
+    await db.execute(
+      sql`insert into school_settings (school_id, agent_policy)
+          values (${h.schoolId}, ${JSON.stringify({ threshold: 2, sources: { title: true, keys: true, screen: false }, quietHours: [{ start: '18:00', end: '07:00' }] })}::jsonb)`,
+    );
+    // An import pushes it to agents already connected; a new connection gets it at hello.
+    const imported = await head.post(`/api/schools/${h.schoolId}/directory/import`, {
+      csv: 'upn,forename,surname,year group,class,os username,role\nA123456789012,Ivy,Imported,4,4B,ivy.i,pupil\n',
+    });
+    expect(imported.status).toBe(200);
+    const pushed = await before.next((m) => m.type === 'policy', 5000);
+    expect(pushed.type === 'policy' && pushed.policy.userAgeBands?.['ivy.i']).toBe('primary');
+    await before.close();
     const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
     try {
       const message = await agent.next((m) => m.type === 'policy', 5000);
@@ -62,17 +78,10 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
       expect(message.policy.userAgeBands).toMatchObject({ 'alex.p': 'secondary', 'year3.pupil': 'primary', 'reception.pupil': 'primary', 'mr.jones': 'staff' });
       expect(message.policy.userAgeBands).not.toHaveProperty('gone.pupil');
       expect(JSON.stringify(message)).not.toContain('Alex Pupil'); // account names and bands only
-      expect(message.policy.ageBand).toBe('secondary');
+      expect(message.policy).toMatchObject({ threshold: 2, sources: { screen: false }, quietHours: [{ start: '18:00', end: '07:00' }] });
     } finally {
       await agent.close();
     }
-    // A school without a directory pushes nothing: its devices keep their own policy file.
-    const { createSchool, createEnrollmentToken } = await import('../src/enrollment/repository');
-    const empty = await createSchool(db, 'Empty School');
-    const other = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, (await createEnrollmentToken(db, { schoolId: empty.id })).token));
-    await other.sendBatch([other.event()]);
-    expect(other.inbox.some((m) => m.type === 'policy')).toBe(false);
-    await other.close();
   });
 
   it('shows a class logon’s event as a shared logon on its device and room, and the DSL attributes it (recorded in history)', async () => {
@@ -114,7 +123,7 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
       vulnerability: { send: true, lookedAfter: false, flagged: false, severityRaisedBy: 1 },
     });
 
-    await db.execute(sql`insert into school_settings (school_id, vulnerable_severity_step) values (${h.schoolId}, 2)`);
+    await db.execute(sql`update school_settings set vulnerable_severity_step = 2 where school_id = ${h.schoolId}`);
     const flagged = await addPerson(db, h.schoolId, 'dee.flag', 'pupil', 'Dee Flag', '8');
     expect((await dsl.post(`/api/people/${flagged}/flag`, { vulnerable: true, reason: 'Disclosure to form tutor last week' })).status).toBe(200);
     const capped = await send(room12, { osUser: 'dee.flag', category: 'suicide', severity: 4 });

@@ -104,10 +104,13 @@ describe('the built collector on the embedded database', () => {
     expect(cli(dataDir, 'shared-logon', 'list').stdout).toBe('class5b  Class 5B\n');
     const settings = cli(dataDir, 'school', 'settings', '--vulnerable-step', '2', '--retention', 'false_positive=14', '--retention', 'resolved=never');
     expect(settings.stdout).toBe(
-      "Vulnerable pupils' incidents raised by 2. Closed incidents kept: false_positive 14 days; no_further_action 365 days; resolved kept until erased; referred kept until erased.\n",
+      "Vulnerable pupils' incidents raised by 2. Closed incidents kept: false_positive 14 days; no_further_action 365 days; resolved not deleted automatically; referred not deleted automatically. Agents keep their own policy files.\n",
     );
+    const agents = cli(dataDir, 'school', 'settings', '--agent-threshold', '2', '--agent-sources', 'title,keys', '--quiet-hours', '18:00-07:00');
+    expect(agents.stdout).toMatch(/Agents: threshold 2, sources title, keys, quiet hours 18:00-07:00 \(pushed when they connect\)\.\n$/);
+    expect(cli(dataDir, 'school', 'settings', '--quiet-hours', '25:00-07:00').status).toBe(2);
     expect(cli(dataDir, 'school', 'settings', '--retention', 'forever=1').status).toBe(2);
-    expect(cli(dataDir, 'retention', 'purge').stdout).toMatch(/^\S+  0 incidents, 0 events removed\n$/);
+    expect(cli(dataDir, 'retention', 'purge').stdout).toMatch(/^\S+ {2}0 incidents, 0 events removed\n$/);
     const devicesOut = cli(dataDir, 'device', 'list');
     expect(devicesOut.stdout).toMatch(/active\s+lab-01\s+linux/);
     const deviceId = /^(\S+)\s+active\s+lab-01/m.exec(devicesOut.stdout)![1]!;

@@ -41,7 +41,8 @@ export function readPolicy(dir: string, fallback: Policy = DEFAULT_POLICY): Poli
 
 /** Writes a policy atomically, so a reader never sees half of one. */
 export function writePolicy(dir: string, policy: Policy): void {
-  writeFileAtomic(path.join(dir, POLICY_FILE), JSON.stringify(policy, null, 2) + '\n', 0o644);
+  // 0600: a pushed policy lists the school's computer accounts with their age bands.
+  writeFileAtomic(path.join(dir, POLICY_FILE), JSON.stringify(policy, null, 2) + '\n', 0o600);
 }
 
 /** True when `now` (device local time) falls in one of the policy's quiet hours; a span may cross midnight. */

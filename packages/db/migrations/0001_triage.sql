@@ -24,6 +24,7 @@ CREATE TABLE "school_settings" (
 	"school_id" uuid PRIMARY KEY NOT NULL,
 	"vulnerable_severity_step" smallint DEFAULT 1 NOT NULL,
 	"retention" jsonb DEFAULT '{"false_positive":30,"no_further_action":365,"resolved":1095,"referred":null}'::jsonb NOT NULL,
+	"agent_policy" jsonb,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HavenDatabase } from '@haven/db';
+import type { AgentPolicySettings, HavenDatabase } from '@haven/db';
 import { LIMITS, type PolicyMessage } from '@haven/protocol';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db-rows';
@@ -16,17 +16,20 @@ export function ageBandOf(kind: 'pupil' | 'staff', yearGroup: string | null): Ag
 }
 
 /**
- * The policy pushed to a school's agents when they connect: the agent's defaults, with the
- * age band of each current pupil and member of staff, so the scorer fits whoever is at the
- * keyboard. Only names of computer accounts and bands travel — no names, no year groups.
- * No directory yet: nothing is pushed and the device keeps its own policy file.
+ * The policy pushed to a school's agents when they connect (and after a directory import):
+ * the school's agent policy (threshold, sources, quiet hours) with the age band of each
+ * current pupil and member of staff, so the scorer fits whoever is at the keyboard. Only
+ * computer account names and bands travel — no people's names, no year groups.
+ * A school that has not set an agent policy gets nothing pushed: each device keeps its own
+ * policy file (a technician's quiet hours are never overwritten by defaults).
  */
 export async function schoolPolicy(db: HavenDatabase, schoolId: string): Promise<PolicyMessage | null> {
+  const [settings] = await queryRows<{ agent_policy: AgentPolicySettings | null }>(db, sql`select agent_policy from school_settings where school_id = ${schoolId}`);
+  if (!settings?.agent_policy) return null;
   const people = await queryRows<{ os_username: string; kind: 'pupil' | 'staff'; year_group: string | null }>(
     db,
     sql`select os_username, kind, year_group from people where school_id = ${schoolId} and left_at is null order by os_username`,
   );
-  if (people.length === 0) return null;
   const userAgeBands: Record<string, AgeBand> = {};
   const counts: Record<AgeBand, number> = { primary: 0, secondary: 0, staff: 0 };
   for (const p of people) {
@@ -34,13 +37,14 @@ export async function schoolPolicy(db: HavenDatabase, schoolId: string): Promise
     userAgeBands[p.os_username.slice(0, LIMITS.maxOsUserChars)] = band;
     if (band !== 'staff') counts[band]++;
   }
+  const base = settings.agent_policy;
   const policy: PolicyMessage['policy'] = {
-    threshold: 3,
-    sources: { title: true, keys: true, screen: true },
-    quietHours: [],
+    threshold: base.threshold,
+    sources: base.sources,
+    quietHours: base.quietHours,
     // Anyone not in the directory (a visitor, a new account) is scored as most pupils are.
     ageBand: counts.primary > counts.secondary ? 'primary' : 'secondary',
-    userAgeBands,
+    ...(people.length > 0 ? { userAgeBands } : {}),
   };
   const json = JSON.stringify(policy);
   // The same content always has the same version, so a repeated push is recognisably the same.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CloseCode } from '@haven/protocol';
+import { CloseCode, type CollectorMessage } from '@haven/protocol';
 import { schoolPolicy } from '../directory/policy';
 import { storeEvents } from '../ingest/repository';
 import { AgentSession } from './session';
@@ -19,6 +19,18 @@ export class Gateway {
 
   get connectedDevices(): number {
     return this.byDevice.size;
+  }
+
+  /** Sends a message to every connected agent of a school (a new policy). */
+  broadcast(schoolId: string, message: CollectorMessage): number {
+    let sent = 0;
+    for (const session of this.byDevice.values()) {
+      if (session.schoolId === schoolId) {
+        session.push(message);
+        sent++;
+      }
+    }
+    return sent;
   }
 
   isConnected(deviceId: string): boolean {

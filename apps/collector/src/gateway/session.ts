@@ -230,6 +230,16 @@ export class AgentSession {
     if (policy && this.state === 'ready') this.send(policy);
   }
 
+  /** The school of the authenticated device (undefined before hello). */
+  get schoolId(): string | undefined {
+    return this.device?.schoolId;
+  }
+
+  /** Sends a collector-initiated message (a policy) to a ready session. */
+  push(message: CollectorMessage): void {
+    if (this.state === 'ready') this.send(message);
+  }
+
   private async onEvents(batch: EventsBatch): Promise<void> {
     const device = this.device!;
     const foreign = batch.events.findIndex((e) => e.deviceId !== device.id);

@@ -74,6 +74,13 @@ export const DEFAULT_RETENTION: RetentionRules = {
   referred: null,
 };
 
+/** What the collector tells the school's agents, once the school has chosen it. */
+export type AgentPolicySettings = {
+  threshold: number;
+  sources: { title: boolean; keys: boolean; screen: boolean };
+  quietHours: Array<{ start: string; end: string }>;
+};
+
 /** A school's own choices: how much a vulnerable pupil's incidents are raised, how long data is kept. */
 export const schoolSettings = pgTable('school_settings', {
   schoolId: uuid()
@@ -81,6 +88,8 @@ export const schoolSettings = pgTable('school_settings', {
     .references(() => schools.id, { onDelete: 'cascade' }),
   vulnerableSeverityStep: smallint().notNull().default(1),
   retention: jsonb().$type<RetentionRules>().notNull().default(DEFAULT_RETENTION),
+  /** null: the collector pushes no policy and each device keeps its own policy file. */
+  agentPolicy: jsonb().$type<AgentPolicySettings>(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { and, eq } from 'drizzle-orm';
-import { auditLog, type Driver } from '@haven/db';
+import { and, eq, sql } from 'drizzle-orm';
+import { auditLog, incidentHistory, type Driver } from '@haven/db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 import { describeWithChromium, incidentIdOf, launchChromium, newSchoolContext, queueRow, signIn, waitForLiveQueue } from './support/browser';
@@ -313,6 +313,65 @@ describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
     expect(lessonRowsLive).toBe(1);
     // The person incidents absorbed into the cluster must leave the live queue too.
     expect(staleLive).toEqual([]);
+  });
+
+  it('shows a class logon’s incident live as a shared logon in its room, and the DSL attributes it to a pupil from the incident page', async () => {
+    const page = dslPage;
+    const db = h.database.db;
+    await db.execute(sql`insert into shared_logons (school_id, os_username, label) values (${h.schoolId}, 'class5b', 'Class 5B')`);
+    await db.execute(sql`update devices set room = 'Room 12' where id = ${agent.credential.deviceId}`);
+    await page.goto('/');
+    await waitForLiveQueue(page);
+    expect(await page.getByRole('link', { name: 'Shared logon: class5b' }).count()).toBe(0);
+
+    const reply = await agent.sendBatch([agent.event({ osUser: 'class5b', category: 'bullying', severity: 3 })]);
+    expect(reply.type).toBe('ack');
+
+    // Live, without a reload: the account, the room under it, and the badge.
+    const row = queueRow(page, 'Shared logon: class5b');
+    await row.waitFor({ timeout: 5000 });
+    await row.getByText('Room 12', { exact: true }).waitFor();
+    await row.getByText('Shared logon', { exact: true }).waitFor();
+    expect(await row.getByRole('cell').nth(1).innerText()).toBe('Bullying');
+    const link = page.getByRole('link', { name: 'Shared logon: class5b', exact: true });
+    const id = await incidentIdOf(link);
+
+    await link.click();
+    await page.getByRole('heading', { name: 'Incident: Bullying — Shared logon: class5b', level: 1 }).waitFor();
+    const section = page.getByRole('region', { name: 'Shared logon' });
+    await section.getByRole('heading', { name: 'Shared logon', level: 2 }).waitFor();
+    expect(await section.innerText()).toContain('Room 12');
+    const form = section.getByRole('form', { name: 'Attribute to a pupil' });
+    const people = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/people' && new URL(r.url()).searchParams.get('q') === 'Alex');
+    await form.getByLabel('Search pupils', { exact: true }).fill('Alex');
+    expect((await people).status()).toBe(200);
+    const pupil = form.getByLabel('Pupil', { exact: true });
+    await pupil.locator('option', { hasText: 'Alex Pupil' }).waitFor({ state: 'attached' });
+    await pupil.selectOption({ label: 'Alex Pupil (Year 9)' });
+    await form.getByLabel('How you know', { exact: true }).fill('Seating plan');
+    await form.getByRole('button', { name: 'Attribute' }).click();
+    await section.getByRole('status').getByText('Attributed.', { exact: true }).waitFor();
+
+    await page.getByRole('heading', { name: 'Incident: Bullying — Alex Pupil', level: 1 }).waitFor();
+    expect(await page.getByRole('form', { name: 'Attribute to a pupil' }).count()).toBe(0);
+    await page
+      .getByRole('region', { name: 'History' })
+      .getByText(`${dsl.displayName} attributed the incident to Alex Pupil (was class5b in Room 12)`)
+      .waitFor();
+
+    const entries = await db.select().from(incidentHistory).where(and(eq(incidentHistory.incidentId, id), eq(incidentHistory.field, 'attribution')));
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      actorId: dsl.id,
+      fromValue: { osUser: 'class5b', room: 'Room 12' },
+      toValue: { displayName: 'Alex Pupil', reason: 'Seating plan' },
+    });
+
+    // Closed again, so the queue the screenshots show is as it was.
+    const api = await StaffClient.login(h.baseUrl, dsl);
+    let { version } = (await api.get(`/api/incidents/${id}`)).body.incident;
+    ({ version } = (await api.patch(`/api/incidents/${id}`, { version, status: 'in_review' })).body.incident);
+    expect((await api.patch(`/api/incidents/${id}`, { version, status: 'closed', outcome: 'resolved' })).status).toBe(200);
   });
 
   it('writes the queue and incident screenshots for the docs (1366×768)', async () => {

@@ -1,5 +1,6 @@
 import { isPostgresUrl } from '@haven/db';
 import { sql } from 'drizzle-orm';
+import WebSocket from 'ws';
 import { queryRows } from '../src/db-rows';
 import { purgeExpired } from '../src/retention/purge';
 import { TestAgent } from './support/agent-client';
@@ -111,6 +112,24 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
     expect((await dsl.post(`/api/incidents/${id}/attribute`, { personId: bea })).status).toBe(422);
     const chronology = await dsl.get(`/api/people/chronology?schoolId=${h.schoolId}&subject=alex.p`);
     expect(chronology.body.incidents.map((i: { id: string }) => i.id)).toContain(id);
+  });
+
+  it('moves a shared logon’s incident to the head when the DSL attributes it to a member of staff, and takes it off the DSL’s live queue', async () => {
+    const teacher = await addPerson(h.database.db, h.schoolId, 'teacher.k', 'staff', 'Kim Teacher');
+    const id = await send(room12, { osUser: 'class5b', category: 'cse', severity: 4 });
+    const socket = new WebSocket(`${h.baseUrl.replace('http', 'ws')}/api/live`, { headers: { cookie: dsl.cookie } });
+    const frames: Array<{ type: string; id?: string }> = [];
+    await new Promise<void>((resolve) => socket.on('message', (data) => (frames.push(JSON.parse(String(data))), resolve())));
+    const reply = await dsl.post(`/api/incidents/${id}/attribute`, { personId: teacher, reason: 'Staff login seen on the board' });
+    expect(reply.body).toEqual({ incident: null, message: 'Attributed to a member of staff: the incident now goes to the head teacher.' });
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && !frames.some((f) => f.type === 'incident-removed')) await new Promise((r) => setTimeout(r, 20));
+    expect(frames.filter((f) => f.type !== 'ready')).toEqual([{ type: 'incident-removed', id }]);
+    socket.close();
+    expect((await dsl.get(`/api/incidents/${id}`)).status).toBe(404);
+    const forHead = (await head.get(`/api/incidents/${id}`)).body.incident;
+    expect(forHead).toMatchObject({ routedTo: 'head', subject: { kind: 'staff', displayName: 'Kim Teacher' } });
+    expect(forHead.history.map((e: { field: string }) => e.field)).toEqual(expect.arrayContaining(['attribution', 'routedTo']));
   });
 
   it('raises a vulnerable pupil’s incidents by the school’s step, and shows why', async () => {

@@ -20,9 +20,18 @@ export type Subject = {
   /** The OS user name (lower case), or "cluster" for a cluster. */
   key: string;
   displayName: string | null;
-  kind: 'pupil' | 'staff' | 'unknown';
+  /** shared: a class logon, not yet attributed to anyone. */
+  kind: 'pupil' | 'staff' | 'shared' | 'unknown';
   yearGroup: string | null;
+  /** The directory entry, once known (from the OS user name, or by attribution). */
+  personId: string | null;
 };
+
+/** The class logon and the device an incident came from (kept after attribution). */
+export type SharedLogon = { osUser: string; device: { id: string; hostname: string; room: string | null } };
+
+/** Why a vulnerable pupil's incident was raised, and by how much. */
+export type Vulnerability = { send: boolean; lookedAfter: boolean; flagged: boolean; severityRaisedBy: number };
 
 export type StaffRef = { id: string; displayName: string };
 
@@ -45,6 +54,8 @@ export type IncidentSummary = {
   assignee: StaffRef | null;
   /** Set once a cluster has absorbed this incident: it has left the queue. */
   mergedInto: string | null;
+  sharedLogon: SharedLogon | null;
+  vulnerability: Vulnerability | null;
   version: number;
 };
 
@@ -126,6 +137,18 @@ export type IncidentQuery = {
   limit?: number;
 };
 
+export type PersonMatch = {
+  id: string;
+  displayName: string;
+  osUsername: string;
+  kind: 'pupil' | 'staff';
+  yearGroup: string | null;
+  className: string | null;
+};
+
+/** An attribution to a member of staff moves the incident to the head: a DSL gets `incident: null`. */
+export type AttributeResult = { incident: IncidentDetail; message?: undefined } | { incident: null; message: string };
+
 export type Chronology = { subject: Subject; incidents: IncidentSummary[]; events: EventView[] };
 
 /** The contract does not spell out `actor`; the client accepts a name, a staff reference or null. */
@@ -156,7 +179,11 @@ export type Device = {
   health: Record<string, { state: HealthState | string; detail?: string; lastCaptureAt?: string | null }> | null;
 };
 
-export type LiveMessage = { type: 'incident'; incident: IncidentSummary } | { type: 'ready' };
+export type LiveMessage =
+  | { type: 'incident'; incident: IncidentSummary }
+  /** An incident this user could see has moved out of their reach (attributed to staff). */
+  | { type: 'incident-removed'; id: string }
+  | { type: 'ready' };
 
 export type ErrorCode =
   | 'HAVEN_ERR_VALIDATION'
@@ -339,6 +366,16 @@ export const acknowledgeIncident = async (incidentId: string): Promise<IncidentS
 
 export const updateIncident = async (incidentId: string, patch: IncidentPatch): Promise<IncidentDetail> =>
   (await request<{ incident: IncidentDetail }>('PATCH', `/api/incidents/${id(incidentId)}`, patch)).incident;
+
+export const attributeIncident = (incidentId: string, personId: string, reason?: string): Promise<AttributeResult> => {
+  const body: { personId: string; reason?: string } = { personId };
+  if (reason) body.reason = reason;
+  return request<AttributeResult>('POST', `/api/incidents/${id(incidentId)}/attribute`, body);
+};
+
+/** Current people of a school whose name or OS user name contains `q` (at most 50). */
+export const searchPeople = async (schoolId: string, q: string, signal?: AbortSignal): Promise<PersonMatch[]> =>
+  (await request<{ people: PersonMatch[] }>('GET', `/api/people${query({ schoolId, q })}`, undefined, signal)).people;
 
 export const getChronology = (schoolId: string, subject: string, signal?: AbortSignal): Promise<Chronology> =>
   request<Chronology>('GET', `/api/people/chronology${query({ schoolId, subject })}`, undefined, signal);

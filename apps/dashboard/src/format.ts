@@ -1,6 +1,6 @@
 // Shared display helpers: en-GB dates in school time, labels for API codes.
 
-import type { EventSource, IncidentSummary, Option, Status, Subject } from './api';
+import type { EventSource, IncidentSummary, Option, SharedLogon, Status, Subject, Vulnerability } from './api';
 
 /** UK schools: times are shown in UK time whatever the browser's zone. */
 export const SCHOOL_TIME_ZONE = 'Europe/London';
@@ -72,11 +72,40 @@ export const labelFrom = (options: Option[] | undefined, value: string): string 
 export const routedToLabel = (routedTo: 'dsl' | 'head'): string =>
   routedTo === 'head' ? 'Head teacher' : 'Designated Safeguarding Lead';
 
-/** The name shown for an incident's subject; a cluster has no one person. */
-export const subjectName = (incident: Pick<IncidentSummary, 'kind' | 'deviceCount'> & { subject: Subject }): string =>
+type Named = Pick<IncidentSummary, 'kind' | 'deviceCount'> & { subject: Subject; sharedLogon?: SharedLogon | null };
+
+/** The name shown for an incident's subject; a cluster has no one person, a class logon no name yet. */
+export const subjectName = (incident: Named): string =>
   incident.kind === 'cluster'
     ? `Cluster on ${incident.deviceCount} device${incident.deviceCount === 1 ? '' : 's'}`
-    : personName(incident.subject);
+    : incident.subject.kind === 'shared'
+      ? `Shared logon: ${incident.sharedLogon?.osUser ?? incident.subject.key}`
+      : personName(incident.subject);
+
+/** Where a shared logon was used: the device's room, or its hostname when it has no room. */
+export const sharedLogonPlace = (shared: SharedLogon): string => shared.device.room?.trim() || shared.device.hostname;
+
+/**
+ * Why a pupil counts as vulnerable, only the reasons that hold: "SEND, looked after, flagged".
+ * `long` spells out who flagged them, for a description read on its own.
+ */
+export const vulnerabilityReasons = (v: Vulnerability, long = false): string => {
+  const reasons: string[] = [];
+  if (v.send) reasons.push('SEND');
+  if (v.lookedAfter) reasons.push('looked after');
+  if (v.flagged) reasons.push(long ? 'flagged by the DSL' : 'flagged');
+  return reasons.join(', ');
+};
+
+/** "SEND, looked after — severity raised by 1". */
+export const vulnerabilitySummary = (v: Vulnerability, long = false): string => {
+  const reasons = vulnerabilityReasons(v, long);
+  const raised = v.severityRaisedBy > 0 ? `severity raised by ${v.severityRaisedBy}` : 'severity not raised';
+  return reasons ? `${reasons} — ${raised}` : raised;
+};
+
+/** "Year 9", "Reception": a year group as stored, in words. */
+export const yearGroupLabel = (yearGroup: string): string => (/^\d+$/.test(yearGroup) ? `Year ${yearGroup}` : yearGroup);
 
 export const personName = (subject: Subject): string => subject.displayName?.trim() || subject.key;
 

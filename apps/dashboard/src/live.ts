@@ -13,6 +13,8 @@ export type LiveOptions = {
    * has gone: the caller checks GET /api/me, whose 401 already sends the user to sign in).
    */
   beforeReconnect?: () => Promise<boolean>;
+  /** An incident has left this user's reach (e.g. attributed to a member of staff). */
+  onRemoved?: (id: string) => void;
   /** For tests; the defaults suit a school network. */
   initialDelayMs?: number;
   maxDelayMs?: number;
@@ -98,6 +100,13 @@ export const connectLive = (options: LiveOptions): (() => void) => {
         // A message can only arrive on a subscribed socket, even if 'ready' was missed.
         setStatus('live');
         options.onIncident(message.incident);
+      } else if (
+        message !== null &&
+        typeof message === 'object' &&
+        (message as { type?: unknown }).type === 'incident-removed' &&
+        typeof (message as { id?: unknown }).id === 'string'
+      ) {
+        options.onRemoved?.((message as { id: string }).id);
       }
     };
     ws.onclose = () => {

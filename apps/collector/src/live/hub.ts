@@ -41,7 +41,7 @@ export class LiveHub {
   }
 
   /** Reads the incident once and sends it to every subscriber allowed to see it. */
-  async incidentChanged(id: string): Promise<void> {
+  async incidentChanged(id: string, change: { leftDslRoute?: boolean } = {}): Promise<void> {
     if (this.subscribers.size === 0) return;
     let summary: IncidentSummary | null;
     try {
@@ -52,8 +52,14 @@ export class LiveHub {
     }
     if (!summary) return;
     const frame = JSON.stringify({ type: 'incident', incident: summary });
+    // When an incident the DSL could see goes to the head (attributed to staff), the DSL's
+    // dashboards hear only that it left their queue: its id, nothing else. Nobody hears of
+    // incidents that were never theirs, so the DSL learns nothing of staff incidents.
+    const removed = JSON.stringify({ type: 'incident-removed', id: summary.id });
     for (const s of this.subscribers) {
-      if (s.socket.readyState === s.socket.OPEN && canSeeIncident(s.principal, summary)) s.socket.send(frame);
+      if (s.socket.readyState !== s.socket.OPEN) continue;
+      if (canSeeIncident(s.principal, summary)) s.socket.send(frame);
+      else if (change.leftDslRoute && canSeeIncident(s.principal, { schoolId: summary.schoolId, routedTo: 'dsl' })) s.socket.send(removed);
     }
   }
 

@@ -211,7 +211,7 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/incidents/:id/attribute', { bodyLimit: 4096 }, async (request) => {
     const { me, id, schoolId } = await visibleIncident(db, request);
     const body = parseBody(z.object({ personId: z.string().regex(UUID, 'must be a person id'), reason: z.string().trim().max(500).optional() }).strict(), request.body);
-    await db.transaction(async (tx) => {
+    const toHead = await db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       const [incident] = await queryRows<{ subject_kind: string; subject_key: string; device_id: string | null; hostname: string | null; room: string | null; severity: number; merged_into_id: string | null }>(
         t,
@@ -246,8 +246,9 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
       );
       if (person.kind === 'staff') await history(t, id, 'routedTo', 'dsl', 'head', me.staffId);
       await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId, action: 'incident.attribute', incidentId: id, reason: body.reason ?? null });
+      return person.kind === 'staff';
     });
-    await app.live.incidentChanged(id);
+    await app.live.incidentChanged(id, { leftDslRoute: toHead });
     const found = await incidentDetail(db, id);
     // Attributed to a member of staff: from now on it is the head's, not the DSL's.
     if (!found || !canSeeIncident(me, { schoolId, routedTo: found.summary.routedTo })) {

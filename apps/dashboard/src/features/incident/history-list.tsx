@@ -67,6 +67,26 @@ export const describeValue = (field: string, value: unknown, meta: Meta | null, 
   }
 };
 
+type AttributionFrom = { osUser?: unknown; device?: unknown; room?: unknown } | null;
+type AttributionTo = { displayName?: unknown; reason?: unknown } | null;
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
+
+/** "… (was class5b in Room 12)": the account and where it was used, the room or else the device. */
+const describeAttribution = (who: string, entry: HistoryEntry): string => {
+  const from = entry.from as AttributionFrom;
+  const to = entry.to as AttributionTo;
+  const name = text(to?.displayName) ?? 'someone';
+  const account = text(from?.osUser);
+  const place = text(from?.room) ?? text(from?.device);
+  const was = account ? ` (was ${account}${place ? ` in ${place}` : ''})` : '';
+  return `${who} attributed the incident to ${name}${was}`;
+};
+
+/** How the person attributing knew, when they said. */
+export const attributionReason = (entry: HistoryEntry): string | null =>
+  entry.field === 'attribution' ? text((entry.to as AttributionTo)?.reason) : null;
+
 export const describeEntry = (entry: HistoryEntry, meta: Meta | null, people: StaffRef[]): string => {
   const who = entry.actor?.displayName ?? 'Haven';
   switch (entry.field) {
@@ -82,6 +102,8 @@ export const describeEntry = (entry: HistoryEntry, meta: Meta | null, people: St
     }
     case 'note':
       return `${who} added a note`;
+    case 'attribution':
+      return describeAttribution(who, entry);
     case 'acknowledged':
     case 'acknowledgedAt':
       return `${who} acknowledged the incident`;
@@ -96,11 +118,15 @@ export const HistoryList = ({ history, meta, people }: { history: HistoryEntry[]
   if (history.length === 0) return <p className="empty">No changes yet.</p>;
   return (
     <ol className="history">
-      {history.map((entry, i) => (
-        <li key={`${entry.at}-${i}`}>
-          <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> — {describeEntry(entry, meta, people)}
-        </li>
-      ))}
+      {history.map((entry, i) => {
+        const reason = attributionReason(entry);
+        return (
+          <li key={`${entry.at}-${i}`}>
+            <time dateTime={entry.at}>{formatDateTime(entry.at)}</time> — {describeEntry(entry, meta, people)}
+            {reason && <span className="history-reason"> — how they knew: {reason}</span>}
+          </li>
+        );
+      })}
     </ol>
   );
 };

@@ -10,15 +10,17 @@ import {
   type Evidence,
   type IncidentDetail,
 } from '../../api';
-import { formatDateTime, labelFrom, routedToLabel, sourceLabel, subjectName } from '../../format';
+import { formatDateTime, labelFrom, routedToLabel, sourceLabel, subjectName, vulnerabilitySummary } from '../../format';
 import { useMeta } from '../../meta-context';
 import { useDocumentTitle } from '../layout/use-document-title';
 import { chronologyPath } from '../people/people-path';
 import { useLiveIncidents } from '../queue/live-context';
+import { VulnerableBadge } from '../queue/incident-table';
 import { SeverityBadge } from '../queue/severity-badge';
 import { EventTimeline } from './event-timeline';
 import { HistoryList } from './history-list';
 import { ReasonDialog } from './reason-dialog';
+import { SharedLogonSection } from './shared-logon-section';
 import { WorkflowForm } from './workflow-form';
 
 type Load = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; incident: IncidentDetail };
@@ -101,6 +103,7 @@ export const IncidentPage = () => {
   const inc = load.incident;
   const eventsById = new Map(inc.events.map((e) => [e.id, e]));
   const isCluster = inc.kind === 'cluster';
+  const isShared = !isCluster && inc.subject.kind === 'shared';
 
   const acknowledge = async () => {
     setActionError(null);
@@ -122,8 +125,11 @@ export const IncidentPage = () => {
       <h1>{title}</h1>
       <p className="badges">
         {(isCluster || inc.likelyLessonContent) && <span className="badge badge-lesson">Likely lesson content</span>}
+        {isShared && <span className="badge badge-shared">Shared logon</span>}
         {!isCluster && inc.subject.kind === 'staff' && <span className="badge badge-staff">Staff</span>}
+        {!isCluster && inc.vulnerability && <VulnerableBadge vulnerability={inc.vulnerability} />}
       </p>
+      {!isCluster && inc.vulnerability && <p className="vulnerable-note">Vulnerable: {vulnerabilitySummary(inc.vulnerability)}</p>}
 
       {liveVersion > inc.version && (
         <div className="notice" role="status">
@@ -203,7 +209,7 @@ export const IncidentPage = () => {
         <button type="button" onClick={() => setDialog('export')}>
           Export
         </button>
-        {!isCluster && (
+        {!isCluster && !isShared && (
           <Link className="button-link" to={chronologyPath(inc.schoolId, inc.subject.key)}>
             Chronology for {subjectName(inc)}
           </Link>
@@ -256,6 +262,8 @@ export const IncidentPage = () => {
           )}
         </section>
       )}
+
+      <SharedLogonSection incident={inc} onReload={() => fetchIncident()} />
 
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Timeline</h2>

@@ -7,6 +7,7 @@ type Listener = (incident: IncidentSummary) => void;
 type Live = {
   status: LiveStatus;
   subscribe: (listener: Listener) => () => void;
+  subscribeRemovals: (listener: (id: string) => void) => () => void;
 };
 
 const LiveContext = createContext<Live | null>(null);
@@ -15,6 +16,7 @@ const LiveContext = createContext<Live | null>(null);
 export const LiveProvider = ({ children }: { children: ReactNode }) => {
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const listeners = useRef(new Set<Listener>());
+  const removals = useRef(new Set<(id: string) => void>());
 
   useEffect(
     () =>
@@ -22,6 +24,9 @@ export const LiveProvider = ({ children }: { children: ReactNode }) => {
         onStatus: setStatus,
         onIncident: (incident) => {
           for (const listener of listeners.current) listener(incident);
+        },
+        onRemoved: (id) => {
+          for (const listener of removals.current) listener(id);
         },
         // A socket that keeps closing may mean the session ended: GET /api/me says so (and its
         // 401 sends the user to sign in).
@@ -44,7 +49,14 @@ export const LiveProvider = ({ children }: { children: ReactNode }) => {
     };
   }, []);
 
-  const value = useMemo(() => ({ status, subscribe }), [status, subscribe]);
+  const subscribeRemovals = useCallback((listener: (id: string) => void) => {
+    removals.current.add(listener);
+    return () => {
+      removals.current.delete(listener);
+    };
+  }, []);
+
+  const value = useMemo(() => ({ status, subscribe, subscribeRemovals }), [status, subscribe, subscribeRemovals]);
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 };
 
@@ -58,6 +70,17 @@ export const useLiveIncidents = (listener: Listener): LiveStatus => {
   const subscribe = live?.subscribe;
   useEffect(() => subscribe?.((incident) => latest.current(incident)), [subscribe]);
   return live?.status ?? 'connecting';
+};
+
+/** Calls the listener with the id of each incident that leaves this user's reach. */
+export const useLiveRemovals = (listener: (id: string) => void): void => {
+  const live = useContext(LiveContext);
+  const latest = useRef(listener);
+  useEffect(() => {
+    latest.current = listener;
+  });
+  const subscribe = live?.subscribeRemovals;
+  useEffect(() => subscribe?.((id) => latest.current(id)), [subscribe]);
 };
 
 export const LiveIndicator = ({ status }: { status: LiveStatus }) => (

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { useLocation, useSearchParams } from 'react-router-dom';
 import { errorMessage, listIncidents, type IncidentQuery, type IncidentSummary, type Status } from '../../api';
 import { labelFrom, schoolDate } from '../../format';
 import { useMeta } from '../../meta-context';
 import { useMe } from '../auth/session-context';
 import { useDocumentTitle } from '../layout/use-document-title';
 import { IncidentTable } from './incident-table';
-import { LiveIndicator, useLiveIncidents } from './live-context';
+import { LiveIndicator, useLiveIncidents, useLiveRemovals } from './live-context';
 
 const QUEUE_LIMIT = 200;
 const ALL_STATUSES: Status[] = ['new', 'in_review', 'escalated', 'closed'];
@@ -91,6 +91,13 @@ export const QueuePage = () => {
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [announcement, setAnnouncement] = useState('');
+  // A message from the page the user came from (an incident that is no longer theirs, say).
+  const location = useLocation();
+  const [notice, setNotice] = useState('');
+  useEffect(() => {
+    const state = location.state as { notice?: unknown } | null;
+    setNotice(typeof state?.notice === 'string' ? state.notice : '');
+  }, [location.key, location.state]);
   const current = useRef<IncidentSummary[] | null>(null);
   current.current = incidents;
 
@@ -136,6 +143,14 @@ export const QueuePage = () => {
     return () => controller.abort();
   }, [queryKey, reload]);
 
+  useLiveRemovals((id) => {
+    const list = current.current;
+    if (list === null || !list.some((i) => i.id === id)) return;
+    const next = list.filter((i) => i.id !== id);
+    current.current = next;
+    setIncidents(next);
+  });
+
   const liveStatus = useLiveIncidents((incident) => {
     const list = current.current;
     if (list === null) return;
@@ -161,6 +176,9 @@ export const QueuePage = () => {
       </div>
       <p className="announcement" aria-live="polite">
         {announcement}
+      </p>
+      <p role="status" className="form-status">
+        {notice}
       </p>
 
       <form className="filters" role="search" aria-label="Filter incidents" onSubmit={(e) => e.preventDefault()}>

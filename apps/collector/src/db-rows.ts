@@ -12,6 +12,14 @@ export function toDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
 }
 
+/** A nullable timestamp from a raw query as ISO 8601. */
+export function isoOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : toDate(value).toISOString();
+}
+
+/** Any UUID, as ids arrive in paths and bodies (checked before they reach SQL). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * A timestamp parameter for a raw query. postgres-js (as drizzle sets it up) does not
  * serialise Date parameters in raw SQL, so they travel as ISO strings.

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { digestDue, mondayOf } from '../src/alerts/alerter';
 import { queryRows } from '../src/db-rows';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
-import { startCollector, type Harness } from './support/harness';
+import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { TestMailServer, TestWebhook } from './support/mail';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
@@ -49,13 +49,7 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
     await hook?.close();
   });
 
-  async function send(over: Parameters<TestAgent['event']>[0]): Promise<string> {
-    const event = agent.event(over);
-    expect((await agent.sendBatch([event])).type).toBe('ack');
-    await h.app.triage.idle(); // grouping follows the ack
-    const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
-    return row!.incident_id;
-  }
+  const send = (over: Parameters<TestAgent['event']>[0]) => sendGrouped(h, agent, over);
 
   it('e-mails the DSL and calls the webhook at once for a critical incident, without names or captured text', async () => {
     const id = await send({ osUser: 'pupil.alert', category: 'suicide', severity: 5 });

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { queryRows } from '../src/db-rows';
 import { createEnrollmentToken, createSchool } from '../src/enrollment/repository';
 import { TestAgent } from './support/agent-client';
-import { startCollector, type Harness } from './support/harness';
+import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient } from './support/staff';
 
 const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
@@ -66,13 +66,7 @@ describe(`every route and the live feed keep each school's data to itself (${dri
   let agentA: TestAgent;
   let agentB: TestAgent;
 
-  async function send(agent: TestAgent, over: Parameters<TestAgent['event']>[0]): Promise<string> {
-    const event = agent.event(over);
-    expect((await agent.sendBatch([event])).type).toBe('ack');
-    await h.app.triage.idle();
-    const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
-    return row!.incident_id;
-  }
+  const send = (agent: TestAgent, over: Parameters<TestAgent['event']>[0]) => sendGrouped(h, agent, over);
 
   /** Everything about school B that a change could touch. */
   async function snapshotB(): Promise<unknown> {

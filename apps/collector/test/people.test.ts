@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { queryRows } from '../src/db-rows';
 import { purgeExpired } from '../src/retention/purge';
 import { TestAgent } from './support/agent-client';
-import { startCollector, type Harness } from './support/harness';
+import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
 const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
@@ -41,13 +41,7 @@ describe(`shared logons, vulnerable pupils, retention and subject access (${driv
     await h?.close();
   });
 
-  async function send(agent: TestAgent, over: Parameters<TestAgent['event']>[0]): Promise<string> {
-    const event = agent.event(over);
-    expect((await agent.sendBatch([event])).type).toBe('ack');
-    await h.app.triage.idle();
-    const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
-    return row!.incident_id;
-  }
+  const send = (agent: TestAgent, over: Parameters<TestAgent['event']>[0]) => sendGrouped(h, agent, over);
 
   it('pushes each account’s age band from the directory to the school’s agents when they connect', async () => {
     const db = h.database.db;

@@ -6,7 +6,7 @@ import { queryRows } from '../src/db-rows';
 import { createLogger } from '../src/logger';
 import { totpAt } from '../src/auth/totp';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
-import { startCollector, type Harness } from './support/harness';
+import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
 const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
@@ -46,15 +46,7 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     await h?.close();
   });
 
-  async function send(over: Parameters<TestAgent['event']>[0]): Promise<string> {
-    const event = agent.event(over);
-    const reply = await agent.sendBatch([event]);
-    expect(reply.type).toBe('ack');
-    await h.app.triage.idle(); // grouping follows the ack
-    const [row] = await queryRows<{ incident_id: string }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
-    expect(row?.incident_id).toBeTruthy();
-    return row!.incident_id;
-  }
+  const send = (over: Parameters<TestAgent['event']>[0]) => sendGrouped(h, agent, over);
 
   async function historyCount(id: string): Promise<number> {
     const [row] = await queryRows<{ n: number }>(h.database.db, sql`select count(*)::int as n from incident_history where incident_id = ${id}`);

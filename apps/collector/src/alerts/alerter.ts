@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { queryRows, toDate, ts } from '../db-rows';
 import { history } from '../triage/grouping';
-import { CATEGORY_LABELS } from '../triage/workflow';
+import { CATEGORY_LABELS, SEVERITY_WORDS, ukTime } from '../triage/workflow';
 
 export type AlertConfig = {
   /** smtp://… or smtps://…; without it no mail is sent (and the start-up log says so). */
@@ -23,10 +23,8 @@ export type AlertConfig = {
 
 type Incident = { id: string; school_id: string; school_name: string; routed_to: 'dsl' | 'head'; category: string; severity: number; first_seen_at: unknown };
 
-const SEVERITY_WORDS = ['none', 'low', 'moderate', 'high', 'severe', 'critical'];
 const categoryLabel = (c: string) => CATEGORY_LABELS[c as keyof typeof CATEGORY_LABELS] ?? c;
-const when = (d: Date) =>
-  d.toLocaleString('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const when = ukTime;
 
 /**
  * Urgent alerts, escalation to the deputy and the weekly digest.

@@ -5,14 +5,14 @@ import { z } from 'zod';
 import type { Principal } from '../auth/access';
 import { parseBody, requirePrincipal } from '../auth/plugin';
 import { recordAudit } from '../audit/repository';
-import { queryRows, toDate } from '../db-rows';
+import { isoOrNull, queryRows, UUID_PATTERN } from '../db-rows';
 import { ForbiddenError, NotFoundError, RefusedError } from '../errors';
 import { removeIncident } from '../retention/purge';
-import { ACTIONS, CATEGORY_LABELS, whyFlagged } from '../triage/workflow';
+import { CATEGORY_LABELS, REFERRAL_ACTIONS, ukTime, whyFlagged } from '../triage/workflow';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = UUID_PATTERN;
 const REASON = z.string().trim().min(10, 'give a reason of at least 10 characters').max(500);
-const REFERRALS = new Set(ACTIONS.filter((a) => a.referral).map((a) => a.value));
+const REFERRALS = new Set(REFERRAL_ACTIONS);
 
 type PersonRow = {
   id: string;
@@ -100,7 +100,7 @@ export async function subjectAccess(db: HavenDatabase, person: PersonRow) {
         sql`select incident_id, at, field, from_value, to_value from incident_history where incident_id in ${ids} order by id`,
       )
     : [];
-  const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
+  const iso = isoOrNull;
   return {
     generatedAt: new Date().toISOString(),
     notice:
@@ -153,8 +153,7 @@ const escapeHtml = (s: unknown) =>
 
 /** The same export as a page a person can read (and print). */
 export function subjectAccessHtml(data: Awaited<ReturnType<typeof subjectAccess>>): string {
-  const when = (iso: string | null) =>
-    iso ? new Date(iso).toLocaleString('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }) : '—';
+  const when = (iso: string | null) => (iso ? ukTime(new Date(iso)) : '—');
   const label = (c: string) => CATEGORY_LABELS[c as keyof typeof CATEGORY_LABELS] ?? c;
   const p = data.person;
   const rows = data.events

@@ -2,9 +2,8 @@ import { DEFAULT_RETENTION, type HavenDatabase, type RetentionRules } from '@hav
 import { sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/repository';
 import { queryRows, ts } from '../db-rows';
-import { ACTIONS } from '../triage/workflow';
+import { REFERRAL_ACTIONS } from '../triage/workflow';
 
-const REFERRALS = ACTIONS.filter((a) => a.referral).map((a) => a.value);
 const DAY_MS = 24 * 3600_000;
 
 export type PurgeResult = { schoolId: string; incidents: number; events: number }[];
@@ -31,7 +30,7 @@ export async function purgeExpired(db: HavenDatabase, now: Date = new Date()): P
       for (const [rule, days] of Object.entries(rules) as Array<[keyof RetentionRules, number | null]>) {
         if (days === null || days === undefined) continue;
         const cutoff = new Date(now.getTime() - days * DAY_MS);
-        const referred = sql`i.actions && array(select jsonb_array_elements_text(${JSON.stringify(REFERRALS)}::jsonb))`;
+        const referred = sql`i.actions && array(select jsonb_array_elements_text(${JSON.stringify(REFERRAL_ACTIONS)}::jsonb))`;
         const which =
           rule === 'referred' ? referred : sql`i.outcome = ${rule} and not (${referred})`;
         const expired = await queryRows<{ id: string }>(

@@ -76,6 +76,12 @@ type Person = { id: string; kind: 'pupil' | 'staff'; vulnerable: boolean };
 /** How much a vulnerable pupil's incidents are raised when the school has not said. */
 export const DEFAULT_VULNERABLE_STEP = 1;
 
+/** How much this school raises a vulnerable pupil's incidents. */
+export async function vulnerableStepOf(db: HavenDatabase, schoolId: string): Promise<number> {
+  const [settings] = await queryRows<{ step: number }>(db, sql`select vulnerable_severity_step as step from school_settings where school_id = ${schoolId}`);
+  return Number(settings?.step ?? DEFAULT_VULNERABLE_STEP);
+}
+
 async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEvent[], options: GroupingOptions): Promise<IncidentChange[]> {
   const users = [...new Set(events.map((e) => e.osUser.toLowerCase()))];
   const known = await queryRows<{ id: string; os_username: string; kind: 'pupil' | 'staff'; vulnerable: boolean }>(
@@ -88,8 +94,7 @@ async function groupEvents(db: HavenDatabase, schoolId: string, events: StoredEv
       (r) => r.os_username,
     ),
   );
-  const [settings] = await queryRows<{ step: number }>(db, sql`select vulnerable_severity_step as step from school_settings where school_id = ${schoolId}`);
-  const vulnerableStep = Number(settings?.step ?? DEFAULT_VULNERABLE_STEP);
+  const vulnerableStep = await vulnerableStepOf(db, schoolId);
   const people = new Map<string, Person>(known.map((p) => [p.os_username, { id: p.id, kind: p.kind, vulnerable: p.vulnerable === true }]));
   const changes = new Map<string, IncidentChange>();
   const note = (change: IncidentChange) => {

@@ -1,7 +1,7 @@
 import type { HavenDatabase, IncidentStatus } from '@haven/db';
 import { sql, type SQL } from 'drizzle-orm';
 import type { IncidentScope } from '../auth/access';
-import { queryRows, toDate } from '../db-rows';
+import { isoOrNull, queryRows } from '../db-rows';
 import { history } from './grouping';
 import { whyFlagged } from './workflow';
 
@@ -91,7 +91,7 @@ const SUMMARY_SELECT = sql`
   left join staff a on a.id = i.assignee_id
   left join devices dv on dv.id = i.device_id`;
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : toDate(v).toISOString());
+const iso = isoOrNull;
 
 function toSummary(r: SummaryRow): IncidentSummary {
   return {

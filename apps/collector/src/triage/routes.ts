@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { canSeeIncident, incidentScopes, type Principal } from '../auth/access';
 import { parseBody, requirePrincipal } from '../auth/plugin';
 import { recordAudit } from '../audit/repository';
-import { queryRows } from '../db-rows';
+import { queryRows, UUID_PATTERN } from '../db-rows';
 import { ConflictError, ForbiddenError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors';
-import { DEFAULT_VULNERABLE_STEP } from './grouping';
+import { vulnerableStepOf } from './grouping';
 import { getWorkflow, history, incidentDetail, listIncidents, personChronology } from './repository';
 import { ACTIONS, ACTIVITY_TYPES, CONCERN_LEVELS, INVOLVEMENT, MAX_NOTE_CHARS, meta, OUTCOMES, transitionProblem, TRANSITIONS } from './workflow';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = UUID_PATTERN;
 const values = (options: { value: string }[]) => options.map((o) => o.value) as [string, ...string[]];
 const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
@@ -228,8 +228,7 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
             from people where id = ${body.personId} and school_id = ${schoolId}`,
       );
       if (!person) throw new ValidationError('personId: no such person at this school');
-      const [settings] = await queryRows<{ step: number }>(t, sql`select vulnerable_severity_step as step from school_settings where school_id = ${schoolId}`);
-      const step = person.kind === 'pupil' && person.vulnerable ? Number(settings?.step ?? DEFAULT_VULNERABLE_STEP) : 0;
+      const step = person.kind === 'pupil' && person.vulnerable ? await vulnerableStepOf(t, schoolId) : 0;
       await t.execute(
         sql`update incidents set person_id = ${person.id}, subject_key = ${person.os_username}, subject_kind = ${person.kind},
               routed_to = ${person.kind === 'staff' ? 'head' : 'dsl'}, vulnerability_step = ${step},

@@ -65,6 +65,9 @@ export const ACTIONS: Array<Option & { referral: boolean }> = [
   { value: 'referral_lado', label: 'Referral to the LADO', referral: true },
 ];
 
+/** The actions that are referrals outside the school (escalation needs one; retention treats them apart). */
+export const REFERRAL_ACTIONS = ACTIONS.filter((a) => a.referral).map((a) => a.value);
+
 export const OUTCOMES: Option[] = [
   { value: 'false_positive', label: 'False positive' },
   { value: 'no_further_action', label: 'No further action' },
@@ -86,7 +89,7 @@ export type WorkflowState = { status: IncidentStatus; actions: string[]; outcome
 export function transitionProblem(from: IncidentStatus, to: IncidentStatus, after: WorkflowState): string | null {
   if (from === to) return null;
   if (!TRANSITIONS[from].includes(to)) return `An incident cannot go from ${label(from)} to ${label(to)}.`;
-  if (to === 'escalated' && !after.actions.some((a) => ACTIONS.find((x) => x.value === a)?.referral)) {
+  if (to === 'escalated' && !after.actions.some((a) => REFERRAL_ACTIONS.includes(a))) {
     return 'Record the referral (MASH, police, IWF, CEOP or LADO) before marking the incident escalated.';
   }
   if (to === 'closed' && !after.outcome) return 'Choose an outcome before closing the incident.';
@@ -110,7 +113,12 @@ export function meta() {
 }
 
 const SOURCE_WORDS = { title: 'a window title', keys: 'typed text', screen: 'text on screen' } as const;
-const SEVERITY_WORDS = ['none', 'low', 'moderate', 'high', 'severe', 'critical'];
+export const SEVERITY_WORDS = ['none', 'low', 'moderate', 'high', 'severe', 'critical'];
+
+/** A time as staff read it: "24 Nov 2026, 10:42", UK time. */
+export function ukTime(d: Date): string {
+  return d.toLocaleString('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
 
 /** "Why flagged", without quoting the captured text. */
 export function whyFlagged(e: { source: string; category: string; severity: number; ruleIds: string[] }): string {

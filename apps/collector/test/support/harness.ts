@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import type { Database, Driver } from '@haven/db';
 import { openTestDatabase } from '@haven/db/testing';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { buildApp, type AppOptions } from '../../src/app';
+import { queryRows } from '../../src/db-rows';
+import type { TestAgent } from './agent-client';
 import { createEnrollmentToken, createSchool } from '../../src/enrollment/repository';
 import { createLogger } from '../../src/logger';
 
@@ -47,4 +50,18 @@ export async function startCollector(driver: Driver, options: { shutdownGraceMs?
       await dispose();
     },
   };
+}
+
+/**
+ * Sends one event from the agent, waits for its ack and for grouping (which follows the ack),
+ * and returns the incident it joined.
+ */
+export async function sendGrouped(h: Harness, agent: TestAgent, over: Parameters<TestAgent['event']>[0]): Promise<string> {
+  const event = agent.event(over);
+  const reply = await agent.sendBatch([event]);
+  if (reply.type !== 'ack') throw new Error(`expected an ack, got ${reply.type}`);
+  await h.app.triage.idle();
+  const [row] = await queryRows<{ incident_id: string | null }>(h.database.db, sql`select incident_id from events where id = ${event.id}`);
+  if (!row?.incident_id) throw new Error('the event was not grouped into an incident');
+  return row.incident_id;
 }

@@ -4,8 +4,17 @@ import { parseArgs } from 'node:util';
 import { Agent, type AgentStatus, type Logger } from './agent';
 
 const USAGE = `Usage:
-  haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR [--sources window,keys,screen]
-  haven-agent status --data-dir DIR`;
+  haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR [--sources title,keys,screen]
+  haven-agent status --data-dir DIR
+  haven-agent --help
+
+Sources (the same names as the school's policy and the collector's --agent-sources):
+  title   window titles
+  keys    typed phrases
+  screen  text on the screen`;
+
+/** The capture sources by their one name, as in the protocol's policy. */
+const SOURCE_NAMES = ['title', 'keys', 'screen'] as const;
 
 /** JSON lines on stderr: what happened, never what was captured. */
 const log: Logger = (level, message, fields) => {
@@ -13,12 +22,23 @@ const log: Logger = (level, message, fields) => {
 };
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<number> {
+  if (argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help')) {
+    const asked = argv.length > 0;
+    (asked ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return asked ? 0 : 2;
+  }
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: { collector: { type: 'string' }, 'enroll-token': { type: 'string' }, 'data-dir': { type: 'string' }, sources: { type: 'string' } },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { collector: { type: 'string' }, 'enroll-token': { type: 'string' }, 'data-dir': { type: 'string' }, sources: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   const dataDir = values['data-dir'];
   if (!dataDir || (command !== 'run' && command !== 'status')) {
     process.stderr.write(`${USAGE}\n`);
@@ -29,8 +49,14 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
     process.stderr.write(`--collector is required\n${USAGE}\n`);
     return 2;
   }
-  const only = values.sources?.split(',').map((x) => x.trim());
-  const sources = only ? { window: only.includes('window'), keys: only.includes('keys'), screen: only.includes('screen') } : undefined;
+  const only = values.sources?.split(',').map((x) => x.trim().toLowerCase());
+  const unknown = only?.filter((x) => !(SOURCE_NAMES as readonly string[]).includes(x)) ?? [];
+  if (unknown.length > 0) {
+    const hint = unknown.includes('window') ? ' (window titles are "title")' : '';
+    process.stderr.write(`--sources takes a list of ${SOURCE_NAMES.join(', ')}; not: ${unknown.join(', ')}${hint}\n`);
+    return 2;
+  }
+  const sources = only ? { window: only.includes('title'), keys: only.includes('keys'), screen: only.includes('screen') } : undefined;
   const agent = new Agent({ collector: values.collector, enrollToken: values['enroll-token'], dataDir: path.resolve(dataDir), log, sources });
   try {
     await agent.start();

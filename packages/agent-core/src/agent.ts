@@ -91,7 +91,7 @@ export class Agent {
       credential: this.credential,
       outbox: this.outbox,
       agentVersion: AGENT_VERSION,
-      health: () => ({ ...this.health }),
+      health: () => this.reportedHealth(),
       backoff: this.options.backoff,
       log: (level, message) => log(level, message),
       onPolicy: (policy) => {
@@ -118,6 +118,23 @@ export class Agent {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.writeStatus();
     this.outbox?.close();
+  }
+
+  /**
+   * Each source's health as the school should read it: a source the policy has turned off is
+   * "disabled" and one inside quiet hours "paused", whatever the capture code itself last said,
+   * so the Devices page never shows "OK" for something that is not being watched.
+   */
+  private reportedHealth(now = new Date()): Record<string, SourceHealth> {
+    const out: Record<string, SourceHealth> = { ...this.health };
+    const quiet = inQuietHours(this.policy, now);
+    for (const name of ['title', 'keys', 'screen'] as const) {
+      const h = out[name];
+      if (!h || h.state === 'disabled') continue;
+      if (!this.policy.sources[name]) out[name] = { state: 'disabled', detail: "turned off by the school's policy", lastCaptureAt: h.lastCaptureAt ?? null };
+      else if (quiet && h.state === 'ok') out[name] = { state: 'paused', detail: 'quiet hours', lastCaptureAt: h.lastCaptureAt ?? null };
+    }
+    return out;
   }
 
   /** Scores an observation and keeps it if flagged. Public for the sources and for tests. */
@@ -221,7 +238,7 @@ export class Agent {
       collector: this.options.collector,
       deviceId: this.credential?.deviceId ?? null,
       link: this.link?.state ?? { state: 'idle', lastError: null, fatal: false },
-      sources: { ...this.health },
+      sources: this.reportedHealth(),
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
       policy: {

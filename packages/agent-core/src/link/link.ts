@@ -165,6 +165,8 @@ export class Link {
       }
       case 'policy':
         this.options.onPolicy?.(m.policy, m.version);
+        // Report the sources as the new policy leaves them now, not at the next interval.
+        this.heartbeat();
         return;
     }
   }

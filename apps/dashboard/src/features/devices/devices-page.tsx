@@ -107,6 +107,7 @@ export const DevicesPage = () => {
                             <li key={source}>
                               {sourceLabel(source)}:{' '}
                               <span className={`health health-${h.state}`}>{HEALTH_LABELS[h.state] ?? humanise(h.state)}</span>
+                              {h.detail ? <span className="muted"> — {h.detail}</span> : null}
                             </li>
                           ))}
                         </ul>

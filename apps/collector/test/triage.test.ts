@@ -113,8 +113,9 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
       expect(await snapshot(id)).toEqual(before);
     };
 
-    await refused({ status: 'escalated', actions: ['referral_mash'] });
-    await refused({ status: 'closed', outcome: 'resolved' });
+    expect((await dsl.get(`/api/incidents/${id}`)).body.incident.allowedStatuses).toEqual(['in_review', 'escalated', 'closed']);
+    await refused({ status: 'escalated', actions: ['pastoral_support'] }); // escalation needs a referral, from New too
+    await refused({ status: 'closed' }); // closing needs an outcome, from New too
     expect((await patch({ status: 'in_review' })).body.incident).toMatchObject({ status: 'in_review', allowedStatuses: ['escalated', 'closed'] });
     await refused({ status: 'escalated', actions: ['pastoral_support'] });
     await refused({ status: 'closed' });
@@ -138,6 +139,16 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     expect(moves).toEqual(['new->in_review', 'in_review->escalated', 'escalated->in_review', 'in_review->escalated', 'escalated->closed', 'closed->in_review', 'in_review->closed']);
     expect(history.filter((e) => e.field !== 'created' && e.field !== 'severity').every((e) => e.actor?.id === members.dsl.id)).toBe(true);
     expect(history.some((e) => e.field === 'note')).toBe(true);
+  });
+
+  it('closes a false positive from New in one save, with its outcome', async () => {
+    const id = await send({ osUser: 'false.positive', category: 'violence', severity: 3 });
+    const { version } = (await dsl.get(`/api/incidents/${id}`)).body.incident;
+    const closed = await dsl.patch(`/api/incidents/${id}`, { version, status: 'closed', outcome: 'false_positive' });
+    expect(closed.status).toBe(200);
+    expect(closed.body.incident).toMatchObject({ status: 'closed', outcome: 'false_positive', allowedStatuses: ['in_review'] });
+    const moves = (closed.body.incident.history as Array<{ field: string; from: unknown; to: unknown }>).filter((e) => e.field === 'status');
+    expect(moves.map((e) => `${e.from}->${e.to}`)).toEqual(['new->closed']);
   });
 
   it('refuses bad input with a clear 4xx and changes nothing', async () => {

@@ -6,9 +6,11 @@ import type { IncidentStatus } from '@haven/db';
  * worried, what was done, how it ended. Labels are what staff read.
  *
  *   new ──► in_review ──► escalated ──► closed
- *               │  ▲            │          │
- *               │  └────────────┘          │
- *               └──────────► closed ◄──────┘     closed ──► in_review (reopened)
+ *    │          │  ▲            ▲ │          ▲
+ *    │          │  └────────────┘ │          │
+ *    ├──────────┼─────────────────┘          │   escalated needs a referral,
+ *    └──────────┴──────────► closed ◄────────┘   closed an outcome;
+ *                                                closed ──► in_review (reopened)
  */
 type Option<V extends string = string> = { value: V; label: string };
 
@@ -75,7 +77,8 @@ export const OUTCOMES: Option[] = [
 ];
 
 export const TRANSITIONS: Record<IncidentStatus, IncidentStatus[]> = {
-  new: ['in_review'],
+  // A false positive is closed in one save, and an emergency referred at once, straight from New.
+  new: ['in_review', 'escalated', 'closed'],
   in_review: ['escalated', 'closed'],
   escalated: ['in_review', 'closed'],
   closed: ['in_review'],

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION } from '@haven/protocol';
@@ -43,6 +43,15 @@ describe('source health as reported', () => {
       await waitFor(() => agent.status().sources.screen?.state === 'paused', 10_000, 'screen not reported as paused in quiet hours');
     } finally {
       agent.stop();
+    }
+
+    // The data directory is as docs/agent.md says: each file it lists has the mode it gives.
+    const table = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'agent.md'), 'utf8');
+    const documented = [...table.matchAll(/^\| `([\w.]+)` \|.*\| (0[0-7]{3}) \|$/gm)].map((m) => ({ file: m[1]!, mode: m[2]! }));
+    expect(documented.map((d) => d.file)).toEqual(expect.arrayContaining(['credential.json', 'outbox.log', 'policy.json', 'status.json']));
+    for (const { file, mode } of documented) {
+      const actual = (statSync(path.join(dir, file)).mode & 0o777).toString(8).padStart(4, '0');
+      expect({ file, mode: actual }).toEqual({ file, mode });
     }
   });
 });

@@ -50,6 +50,11 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
   });
 
   const send = (over: Parameters<TestAgent['event']>[0]) => sendGrouped(h, agent, over);
+  const alertHistory = async (id: string, harness: Harness = h) =>
+    queryRows<{ from: unknown; to: any }>(
+      harness.database.db,
+      sql`select from_value as from, to_value as to from incident_history where incident_id = ${id} and field = 'alert' order by id`,
+    );
 
   it('e-mails the DSL and calls the webhook at once for a critical incident, without names or captured text', async () => {
     const id = await send({ osUser: 'pupil.alert', category: 'suicide', severity: 5 });
@@ -57,6 +62,14 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
     expect(message.subject).toBe('Haven: critical concern (Suicide) at Test Academy');
     expect(message.text).toContain(`https://haven.school.example/incidents/${id}`);
     for (const secret of [EVIDENCE_MARKER, TITLE_MARKER, 'pupil.alert']) expect(message.raw).not.toContain(secret);
+
+    // The history says what really happened, per channel.
+    const history = await alertHistory(id);
+    expect(history).toEqual([
+      { from: null, to: { kind: 'alert', channel: 'email', outcome: 'sent', retrying: false, recipients: 1 } },
+      { from: null, to: { kind: 'alert', channel: 'webhook', outcome: 'sent', retrying: false, recipients: 1 } },
+    ]);
+    expect((await (await StaffClient.login(h.baseUrl, dsl)).get('/api/incidents')).body.alertDelivery).toMatchObject({ working: true, reason: 'ok', message: null });
 
     const call = await hook.waitFor((b) => b.incidentId === id);
     expect(call.body).toMatchObject({ type: 'incident.alert', category: 'suicide', severity: 5, url: `https://haven.school.example/incidents/${id}` });
@@ -116,8 +129,14 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
 
     await h.app.alerter.sweep(new Date(Date.now() + 30 * 60_000));
     expect(mail.messages.filter((m) => m.to.includes(deputy.email) && m.text.includes(ignored))).toHaveLength(1);
-    const history = (await client.get(`/api/incidents/${ignored}`)).body.incident.history as Array<{ field: string; to: unknown }>;
-    expect(history.filter((e) => e.field === 'alert').map((e) => e.to)).toEqual(['sent', 'escalated to deputy']);
+    const history = (await client.get(`/api/incidents/${ignored}`)).body.incident.history as Array<{ field: string; to: any }>;
+    expect(history.filter((e) => e.field === 'alert' || e.field === 'escalation').map((e) => (e.field === 'alert' ? `${e.to.kind} ${e.to.channel} ${e.to.outcome}` : e.field))).toEqual([
+      'alert email sent',
+      'alert webhook sent',
+      'escalation',
+      'escalation email sent',
+      'escalation webhook sent',
+    ]);
   });
 
   it('sends a staff incident to the head teacher only: no DSL mail, no webhook', async () => {
@@ -147,16 +166,81 @@ describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driv
       while ((await failed()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect((await failed()).map((d) => `${d.channel}:${d.ok}`).sort()).toEqual(['email:0', 'webhook:1']);
       const calls = hook.calls.length;
+      const [{ id } = { id: '' }] = await queryRows<{ id: string }>(broken.database.db, sql`select id from incidents where severity = 5`);
+      await broken.app.triage.idle();
+      expect((await alertHistory(id, broken)).map((e) => [e.from, e.to.channel, e.to.outcome, e.to.retrying])).toEqual([
+        [null, 'email', 'failed', true],
+        [null, 'webhook', 'sent', false],
+      ]);
+      // The queue tells the DSL that urgent alerts are not getting through… unless a channel works:
+      // here the webhook went through, so one channel still works.
+      const dslClient = await StaffClient.login(broken.baseUrl, member);
+      expect((await dslClient.get('/api/incidents')).body.alertDelivery).toMatchObject({ working: true, reason: 'ok' });
 
       // The mail server comes back on its address: the sweep delivers the e-mail and does not call the webhook again.
       const back = await TestMailServer.start(port);
       await broken.app.alerter.sweep(new Date());
       await back.waitFor((m) => m.to.includes(member.email));
       expect(hook.calls.length).toBe(calls);
+      expect((await alertHistory(id, broken)).map((e) => [e.from, e.to.channel, e.to.outcome])).toEqual([
+        [null, 'email', 'failed'],
+        [null, 'webhook', 'sent'],
+        ['failed', 'email', 'sent'],
+      ]);
       await back.close();
     } finally {
       await broken.close();
     }
   });
 
+
+  it('records "not configured" when no mail server is set, and the queue says urgent alerts reach nobody', async () => {
+    const bare = await startCollector(driver);
+    try {
+      const member = await addStaff(bare.database.db, bare.schoolId, ['dsl'], 'Lonely DSL');
+      const other = await TestAgent.connect(bare.baseUrl, await TestAgent.enroll(bare.baseUrl, bare.token));
+      const id = await sendGrouped(bare, other, { osUser: 'pupil.unheard', category: 'suicide', severity: 5 });
+      await other.close();
+      expect(await alertHistory(id, bare)).toEqual([{ from: null, to: { kind: 'alert', channel: 'email', outcome: 'not_configured', retrying: false, recipients: 1 } }]);
+      const client = await StaffClient.login(bare.baseUrl, member);
+      const history = (await client.get(`/api/incidents/${id}`)).body.incident.history as Array<{ field: string; to: unknown }>;
+      expect(JSON.stringify(history)).not.toContain('"sent"');
+      const queue = await client.get('/api/incidents');
+      expect(queue.body.alertDelivery).toMatchObject({
+        working: false,
+        reason: 'not_configured',
+        channels: [
+          { channel: 'email', configured: false, lastAttempt: null },
+          { channel: 'webhook', configured: false, lastAttempt: null },
+        ],
+      });
+      expect(queue.body.alertDelivery.message).toMatch(/not being sent/);
+      // Nothing was attempted, so nothing is retried: the sweep adds no delivery rows.
+      await bare.app.alerter.sweep(new Date());
+      expect(await queryRows(bare.database.db, sql`select 1 from alert_deliveries`)).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('tells the queue when every configured channel failed its last attempt', async () => {
+    const down = await TestMailServer.start();
+    const port = down.port;
+    await down.close();
+    const broken = await startCollector(driver, { app: { alerts: { smtpUrl: `smtp://127.0.0.1:${port}`, publicUrl: 'https://haven.school.example' } } });
+    try {
+      const member = await addStaff(broken.database.db, broken.schoolId, ['head'], 'Failing Head');
+      const other = await TestAgent.connect(broken.baseUrl, await TestAgent.enroll(broken.baseUrl, broken.token));
+      const id = await sendGrouped(broken, other, { osUser: 'pupil.failing', category: 'self_harm', severity: 4 });
+      await other.close();
+      expect((await alertHistory(id, broken)).map((e) => e.to)).toEqual([{ kind: 'alert', channel: 'email', outcome: 'failed', retrying: true, recipients: 1 }]);
+      // A retry that fails again adds no entry: the history records changes, not every minute.
+      await broken.app.alerter.sweep(new Date());
+      expect(await alertHistory(id, broken)).toHaveLength(1);
+      const queue = await (await StaffClient.login(broken.baseUrl, member)).get('/api/incidents');
+      expect(queue.body.alertDelivery).toMatchObject({ working: false, reason: 'failing', channels: [{ channel: 'email', configured: true, lastAttempt: { ok: false } }, { channel: 'webhook', configured: false }] });
+    } finally {
+      await broken.close();
+    }
+  });
 });

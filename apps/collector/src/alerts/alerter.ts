@@ -23,6 +23,24 @@ export type AlertConfig = {
 
 type Incident = { id: string; school_id: string; school_name: string; routed_to: 'dsl' | 'head'; category: string; severity: number; first_seen_at: unknown };
 
+/**
+ * What happened to one channel of an urgent alert, as the incident history records it:
+ * not configured (nothing was sent), no recipient, sent, or failed (retried by the sweep every
+ * minute until it goes through or the incident is acknowledged).
+ */
+export type ChannelOutcome = 'not_configured' | 'no_recipient' | 'sent' | 'failed';
+export type AlertChannel = 'email' | 'webhook';
+/** The `to` of an `alert` history entry; one entry per channel each time its outcome changes. */
+export type AlertRecord = { kind: 'alert' | 'escalation'; channel: AlertChannel; outcome: ChannelOutcome; retrying: boolean; recipients: number };
+
+/** Whether urgent alerts currently reach anyone outside the dashboard (GET /api/incidents, `alertDelivery`). */
+export type AlertDeliveryHealth = {
+  working: boolean;
+  reason: 'ok' | 'not_configured' | 'failing';
+  channels: Array<{ channel: AlertChannel; configured: boolean; lastAttempt: { at: string; ok: boolean } | null }>;
+  message: string | null;
+};
+
 const categoryLabel = (c: string) => CATEGORY_LABELS[c as keyof typeof CATEGORY_LABELS] ?? c;
 const when = ukTime;
 
@@ -65,7 +83,6 @@ export class Alerter {
             returning i.id, i.school_id, s.name as school_name, i.routed_to, i.category, i.severity, i.first_seen_at`,
       );
       if (!claimed) continue;
-      await history(this.db, claimed.id, 'alert', null, 'sent');
       await this.deliver(claimed, 'alert');
     }
   }
@@ -83,7 +100,7 @@ export class Alerter {
           returning i.id, i.school_id, s.name as school_name, i.routed_to, i.category, i.severity, i.first_seen_at`,
     );
     for (const incident of due) {
-      await history(this.db, incident.id, 'alert', 'sent', 'escalated to deputy');
+      await history(this.db, incident.id, 'escalation', null, 'unacknowledged');
       await this.deliver(incident, 'escalation');
     }
     const retry = await queryRows<Incident & { kind: 'alert' | 'escalation' }>(
@@ -164,12 +181,66 @@ export class Alerter {
     ]
       .filter((l, i, all) => l !== '' || all[i - 1] !== '')
       .join('\n');
-    for (const to of recipients) await this.mail(incident.school_id, incident.id, kind, to, subject, text);
+    // What each channel really did is recorded in the incident's history, so the DSL is never
+    // told an alert went out when it did not.
+    let email: ChannelOutcome;
+    if (!this.transport) email = 'not_configured';
+    else if (recipients.length === 0) email = 'no_recipient';
+    else {
+      let failed = false;
+      for (const to of recipients) if ((await this.mail(incident.school_id, incident.id, kind, to, subject, text)) === 'failed') failed = true;
+      email = failed ? 'failed' : 'sent';
+    }
     if (recipients.length === 0) this.log.error({ incidentId: incident.id, kind }, 'Urgent alert has no recipient: give someone the DSL (or head) role at this school.');
+    await this.recordOutcome(incident.id, { kind, channel: 'email', outcome: email, retrying: email === 'failed', recipients: recipients.length });
     // Staff allegations stay with the head: a shared webhook channel never hears of them.
     if (this.config.webhookUrl && incident.routed_to === 'dsl') {
-      await this.webhook(incident, kind);
+      const hook = await this.webhook(incident, kind);
+      await this.recordOutcome(incident.id, { kind, channel: 'webhook', outcome: hook, retrying: hook === 'failed', recipients: 1 });
     }
+  }
+
+  /** Writes an `alert` history entry when a channel's outcome differs from the last one recorded. */
+  private async recordOutcome(incidentId: string, record: AlertRecord): Promise<void> {
+    const [last] = await queryRows<{ to_value: AlertRecord | null }>(
+      this.db,
+      sql`select to_value from incident_history where incident_id = ${incidentId} and field = 'alert'
+            and to_value->>'kind' = ${record.kind} and to_value->>'channel' = ${record.channel}
+          order by id desc limit 1`,
+    );
+    const previous = last?.to_value ?? null;
+    if (previous && previous.outcome === record.outcome && previous.recipients === record.recipients) return;
+    await history(this.db, incidentId, 'alert', previous?.outcome ?? null, record);
+  }
+
+  /**
+   * Whether urgent alerts for these schools reach anyone: a channel works when it is configured
+   * and its last attempt (alert or escalation) went through, or it has not been tried yet.
+   */
+  async deliveryHealth(schoolIds: string[]): Promise<AlertDeliveryHealth> {
+    const last = async (channel: AlertChannel) => {
+      if (schoolIds.length === 0) return null;
+      const [row] = await queryRows<{ at: unknown; ok: number }>(
+        this.db,
+        sql`select at, ok from alert_deliveries where channel = ${channel} and kind in ('alert', 'escalation') and school_id in ${schoolIds}
+            order by at desc limit 1`,
+      );
+      return row ? { at: toDate(row.at).toISOString(), ok: Number(row.ok) === 1 } : null;
+    };
+    const channels = [
+      { channel: 'email' as const, configured: this.transport !== null, lastAttempt: this.transport ? await last('email') : null },
+      { channel: 'webhook' as const, configured: Boolean(this.config.webhookUrl), lastAttempt: this.config.webhookUrl ? await last('webhook') : null },
+    ];
+    const configured = channels.filter((c) => c.configured);
+    const working = configured.some((c) => c.lastAttempt === null || c.lastAttempt.ok);
+    const reason = working ? 'ok' : configured.length === 0 ? 'not_configured' : 'failing';
+    const message =
+      reason === 'not_configured'
+        ? 'Urgent alerts are not being sent: no e-mail server or webhook is set up, so nobody is told of a severe concern outside this page. Check the queue often, and ask your technician to set up alert e-mail.'
+        : reason === 'failing'
+          ? 'Urgent alerts are not getting through: the last attempt to send one failed. Haven keeps trying, but check the queue often and tell your technician.'
+          : null;
+    return { working, reason, channels, message };
   }
 
   private async recipients(schoolId: string, roles: string[]): Promise<string[]> {
@@ -197,24 +268,34 @@ export class Alerter {
     );
   }
 
-  private async mail(schoolId: string, incidentId: string | null, kind: 'alert' | 'escalation' | 'digest', to: string, subject: string, text: string) {
-    if (!this.transport) {
-      await this.record(schoolId, incidentId, kind, 'email', to, 'mail is not configured (HAVEN_SMTP_URL)');
-      return;
-    }
-    if (await this.already(incidentId, kind, 'email', to)) return;
+  /**
+   * Without a mail server nothing is attempted and nothing is recorded as a delivery: there is
+   * nothing to retry, and the incident history says the channel is not configured.
+   */
+  private async mail(
+    schoolId: string,
+    incidentId: string | null,
+    kind: 'alert' | 'escalation' | 'digest',
+    to: string,
+    subject: string,
+    text: string,
+  ): Promise<'not_configured' | 'sent' | 'failed'> {
+    if (!this.transport) return 'not_configured';
+    if (await this.already(incidentId, kind, 'email', to)) return 'sent';
     try {
       await this.transport.sendMail({ from: this.config.mailFrom, to, subject, text });
       await this.record(schoolId, incidentId, kind, 'email', to, null);
+      return 'sent';
     } catch (err) {
       this.log.error({ err, incidentId, kind }, 'Alert e-mail could not be sent; it will be retried.');
       await this.record(schoolId, incidentId, kind, 'email', to, String((err as Error).message ?? err).slice(0, 300));
+      return 'failed';
     }
   }
 
-  private async webhook(incident: Incident, kind: 'alert' | 'escalation') {
+  private async webhook(incident: Incident, kind: 'alert' | 'escalation'): Promise<'sent' | 'failed'> {
     const url = this.config.webhookUrl!;
-    if (await this.already(incident.id, kind, 'webhook', url)) return;
+    if (await this.already(incident.id, kind, 'webhook', url)) return 'sent';
     const body = JSON.stringify({
       type: kind === 'alert' ? 'incident.alert' : 'incident.escalated',
       incidentId: incident.id,
@@ -231,9 +312,11 @@ export class Alerter {
       const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
       if (!response.ok) throw new Error(`webhook answered ${response.status}`);
       await this.record(incident.school_id, incident.id, kind, 'webhook', url, null);
+      return 'sent';
     } catch (err) {
       this.log.error({ err, incidentId: incident.id, kind }, 'Alert webhook failed; it will be retried.');
       await this.record(incident.school_id, incident.id, kind, 'webhook', url, String((err as Error).message ?? err).slice(0, 300));
+      return 'failed';
     }
   }
 

@@ -82,7 +82,9 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
       else throw new ValidationError(`status: unknown status ${JSON.stringify(s).slice(0, 40)}`);
     }
     const incidents = await listIncidents(db, scopes, { ...q, statuses: [...statuses] });
-    return { incidents };
+    // The queue warns its readers when urgent alerts reach nobody outside the dashboard.
+    const alertDelivery = await app.alerter.deliveryHealth(scopes.map((s) => s.schoolId));
+    return { incidents, alertDelivery };
   });
 
   app.get('/api/incidents/:id', async (request) => {

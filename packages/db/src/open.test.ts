@@ -28,6 +28,7 @@ describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
       expect(rows.map((r) => r.table_name)).toEqual([
         'alert_deliveries',
         'audit_log',
+        'auth_attempts',
         'device_credentials',
         'devices',
         'digest_runs',

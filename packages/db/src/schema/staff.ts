@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { schools } from './schools';
 
 export const ROLES = ['dsl', 'deputy_dsl', 'head', 'technician', 'trust_admin'] as const;
@@ -12,9 +12,15 @@ export const staff = pgTable('staff', {
   email: text().notNull().unique(),
   displayName: text().notNull(),
   passwordHash: text().notNull(),
-  /** Base32 TOTP secret; only used once totpEnabled is true. */
+  /**
+   * The TOTP secret, encrypted with the operator's key (`v1:` AES-256-GCM, see the collector's
+   * auth/secret-box.ts); a plain base32 secret from before encryption until the collector
+   * first starts with a key. Only used once totpEnabled is true.
+   */
   totpSecret: text(),
   totpEnabled: boolean().notNull().default(false),
+  /** The 30-second step of the last code accepted: a code of that step or earlier is refused (no replay). */
+  totpLastStep: integer(),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   disabledAt: timestamp({ withTimezone: true }),
 });
@@ -52,4 +58,29 @@ export const staffSessions = pgTable(
     expiresAt: timestamp({ withTimezone: true }).notNull(),
   },
   (t) => [index().on(t.staffId)],
+);
+
+/**
+ * Sign-in and enrolment attempts, for limits that survive a restart and hold across collectors
+ * on one database. `account` is the SHA-256 of the normalised e-mail address (never the text a
+ * person typed); `address` is the client address as the trusted proxy saw it. Failures are kept
+ * for the limit's window, successes (the addresses an account is known to sign in from) for 90
+ * days.
+ */
+export const authAttempts = pgTable(
+  'auth_attempts',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    purpose: text().$type<'sign_in' | 'enrolment'>().notNull(),
+    succeeded: boolean().notNull(),
+    account: text(),
+    address: text().notNull(),
+  },
+  (t) => [
+    index().on(t.purpose, t.address, t.at),
+    index().on(t.purpose, t.account, t.at),
+    index().on(t.at),
+    check('auth_attempts_purpose_ck', sql`${t.purpose} in ('sign_in', 'enrolment')`),
+  ],
 );

@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import { LIMITS, PROTOCOL_VERSION } from './limits';
+import { storedText, units } from './fields';
 import { OsSchema } from './messages';
 
 /** `POST /api/v1/enroll`: an agent trades a school's enrollment token for a device credential. */
 export const EnrollRequestSchema = z.object({
-  token: z.string().min(1).max(LIMITS.maxCredentialChars),
-  hostname: z.string().min(1).max(LIMITS.maxHostnameChars),
+  token: units(LIMITS.maxCredentialChars, 1),
+  // Stored: made storable as agent strings are (lone surrogates to U+FFFD, NUL removed).
+  hostname: storedText(LIMITS.maxHostnameChars, 1),
   os: OsSchema,
-  agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
+  agentVersion: storedText(LIMITS.maxAgentVersionChars, 1),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 
 export const EnrollResponseSchema = z.object({
   deviceId: z.uuid(),
   /** Shown once; the collector keeps only a hash. The agent stores it readable by itself only. */
-  deviceSecret: z.string().min(1).max(LIMITS.maxCredentialChars),
+  deviceSecret: units(LIMITS.maxCredentialChars, 1),
   schoolId: z.uuid(),
   protocol: z.literal(PROTOCOL_VERSION),
   /** Path of the agent WebSocket on the same origin. */

@@ -3,5 +3,7 @@ export * from './close-codes';
 export * from './limits';
 export * from './messages';
 export * from './parse';
+export * from './text';
+export * from './time';
 export * from './uuid';
 export * from './enrollment';

@@ -2,13 +2,22 @@ import { z } from 'zod';
 import { CATEGORIES, SOURCES } from './categories';
 import { ERROR_CODES, HELLO_REJECTION_REASONS } from './close-codes';
 import { LIMITS, PROTOCOL_VERSION } from './limits';
+import { storedText, units } from './fields';
+import { parseProtocolTime } from './time';
 import { isUuidV7 } from './uuid';
 
-const text = (max: number) => z.string().max(max);
+/** A stored agent string of at most `max` characters (see fields.ts). */
+const text = (max: number) => storedText(max);
+/** The same, but at least one character once made storable. */
+const word = (max: number) => storedText(max, 1);
 /** Any RFC 9562 UUID, read in lower case so that ids compare as strings. */
 const uuid = z.uuid().transform((s) => s.toLowerCase());
 const uuidV7 = z.string().refine(isUuidV7, { message: 'must be a lower-case UUIDv7' });
-const isoTime = z.iso.datetime({ offset: true });
+/** Longer than any RFC 3339 time the protocol allows (nine fraction digits and an offset). */
+const MAX_TIME_CHARS = 40;
+const isoTime = units(MAX_TIME_CHARS).refine((s) => parseProtocolTime(s) !== null, {
+    message: 'must be an RFC 3339 time with seconds: a real date and time in the years 0001–9999, offset within ±14:00',
+  });
 
 export const CategorySchema = z.enum(CATEGORIES);
 export const SourceSchema = z.enum(SOURCES);
@@ -21,7 +30,7 @@ export const AgeBandSchema = z.enum(['primary', 'secondary', 'staff']);
  */
 export const EvidenceSchema = z
   .object({
-    match: z.string().min(1).max(LIMITS.maxEvidenceMatchChars),
+    match: word(LIMITS.maxEvidenceMatchChars),
     before: text(LIMITS.maxEvidenceContextChars),
     after: text(LIMITS.maxEvidenceContextChars),
   })
@@ -37,17 +46,17 @@ export const EventSchema = z.object({
   source: SourceSchema,
   category: CategorySchema,
   severity: SeveritySchema,
-  ruleIds: z.array(z.string().min(1).max(LIMITS.maxRuleIdChars)).max(LIMITS.maxRuleIds),
+  ruleIds: z.array(word(LIMITS.maxRuleIdChars)).max(LIMITS.maxRuleIds),
   evidence: EvidenceSchema,
   app: text(LIMITS.maxAppChars).nullable(),
   windowTitle: text(LIMITS.maxWindowTitleChars).nullable(),
-  osUser: z.string().min(1).max(LIMITS.maxOsUserChars),
+  osUser: word(LIMITS.maxOsUserChars),
   deviceId: uuid,
 });
 export type AgentEvent = z.infer<typeof EventSchema>;
 
 export const OsSchema = z.object({
-  platform: z.string().min(1).max(LIMITS.maxOsFieldChars),
+  platform: word(LIMITS.maxOsFieldChars),
   release: text(LIMITS.maxOsFieldChars),
   arch: text(LIMITS.maxOsFieldChars).optional(),
 });
@@ -58,8 +67,9 @@ export const HelloSchema = z.object({
   type: z.literal('hello'),
   protocol: z.int(),
   deviceId: uuid,
-  credential: z.string().min(1).max(LIMITS.maxCredentialChars),
-  agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
+  // Compared as sent (only its hash is ever stored).
+  credential: units(LIMITS.maxCredentialChars, 1),
+  agentVersion: word(LIMITS.maxAgentVersionChars),
   os: OsSchema,
 });
 export type Hello = z.infer<typeof HelloSchema>;
@@ -80,7 +90,7 @@ export type SourceHealth = z.infer<typeof SourceHealthSchema>;
 
 export const HeartbeatSchema = z.object({
   type: z.literal('heartbeat'),
-  agentVersion: z.string().min(1).max(LIMITS.maxAgentVersionChars),
+  agentVersion: word(LIMITS.maxAgentVersionChars),
   /** Keyed by source name; names this version does not know are kept, for newer agents. */
   sources: z
     .record(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/), SourceHealthSchema)
@@ -143,7 +153,7 @@ export const PolicySchema = z.object({
    * Age band per OS user name (lower case), from the school's directory, so the scorer fits
    * whoever is at the keyboard: a shared laptop serves Year 3 and Year 10 alike.
    */
-  userAgeBands: z.record(z.string().min(1).max(LIMITS.maxOsUserChars), AgeBandSchema).optional(),
+  userAgeBands: z.record(units(LIMITS.maxOsUserChars, 1), AgeBandSchema).optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -1,121 +1,188 @@
 /**
- * Evaluation: scores the labelled files in ../shared/eval through the `haven-risk` CLI and
- * prints recall per category and per source, and false-alert rates, against the targets.
+ * Evaluation you cannot fool yourself with. Every labelled set is split by a fixed hash of the
+ * row id into *tune* and *check* (split.ts); this prints both side by side:
+ *   - per authored file: core recall per category and per kind, evasion, other languages
+ *     (per language), hard-negative false alerts;
+ *   - leave-one-language-out: each language's recall with its own lexicon files removed, which
+ *     shows how much of it the shared (English and cross-language) rules carry;
+ *   - leave-one-theme-out, for the learned part (when there is one);
+ *   - public sets (HateCheck hateful / non-hateful, Davidson, Wikipedia talk, madlibs);
+ *   - the benign files of ../shared/train: false alerts above severity 1.
  *
- *   npm run eval -w @haven/risk [-- --dir DIR] [-- --misses]
+ *   npm run eval -w @haven/risk                      figures only
+ *   npm run eval -w @haven/risk -- --misses [--file authored-dev-2] [--part core] [--category cse] [--lang pl]
+ *       lists TUNE misses and false alerts with the explanation; check rows are never printed.
+ *   npm run eval -w @haven/risk -- --benign-alerts [--file gsm8k]   TUNE false alerts on the benign train files.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-
-type Expect = { category?: string; min?: number; accept?: string[]; max?: number };
-type Row = { id: string; text: string; kind: string; source: string; expect: Expect; tags?: string[]; file: string };
-type Out = { id: string | null; category: string | null; severity: number; rules?: string[]; error?: string };
+import { compileLexicon } from '../lexicon/compile';
+import { readLexicon } from '../lexicon/source';
+import { Scorer, type Source } from '../score';
+import { isFalseAlert, isHit, languageOf, loadBenign, loadEval, partOf, themeOf, type Row } from './data';
+import { tuneOnly } from './split';
 
 const args = process.argv.slice(2);
-const dirArg = args.indexOf('--dir');
-const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
-const dir = dirArg >= 0 ? path.resolve(args[dirArg + 1]!) : (process.env.HAVEN_EVAL_DIR ?? path.resolve(repoRoot, '..', 'shared', 'eval'));
-const showMisses = args.includes('--misses');
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const KIND: Record<string, Source> = { typed: 'keys', keys: 'keys', title: 'title', screen: 'screen' };
 
-function load(): Row[] {
-  if (!existsSync(dir)) throw new Error(`no evaluation data at ${dir} (use --dir)`);
-  const rows: Row[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
-    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
-      if (line.trim()) rows.push({ ...(JSON.parse(line) as Omit<Row, 'file'>), file });
-    }
-  }
-  return rows;
-}
-
-function scoreAll(rows: Row[]): Out[] {
-  const bin = path.resolve(__dirname, '..', '..', 'bin', 'haven-risk.js');
-  const input = rows.map((r) => JSON.stringify({ id: r.id, text: r.text, kind: r.kind })).join('\n') + '\n';
-  const run = spawnSync(process.execPath, [bin, 'score'], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (run.status !== 0) throw new Error(`haven-risk failed: ${run.stderr}`);
-  const out = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Out);
-  if (out.length !== rows.length) throw new Error(`expected ${rows.length} lines from the CLI, got ${out.length}`);
-  return out;
-}
-
-const isHit = (r: Row, o: Out) =>
-  o.severity >= (r.expect.min ?? 1) && o.category !== null && (o.category === r.expect.category || (r.expect.accept ?? []).includes(o.category));
-const isFalseAlert = (r: Row, o: Out) => o.severity > (r.expect.max ?? 0);
-
+type Scored = { category: string | null; severity: number; explanation: string };
 type Tally = { n: number; ok: number };
-const rate = (t: Tally) => (t.n ? t.ok / t.n : NaN);
-const fmt = (t: Tally) => `${(rate(t) * 100).toFixed(1).padStart(5)}%  (${t.ok}/${t.n})`;
-function add(map: Map<string, Tally>, key: string, ok: boolean) {
-  const t = map.get(key) ?? { n: 0, ok: 0 };
-  t.n++;
-  if (ok) t.ok++;
-  map.set(key, t);
+type Pair = { tune: Tally; check: Tally };
+
+function scoreRows(scorer: Scorer, rows: readonly Row[]): Scored[] {
+  return rows.map((r) => {
+    const s = scorer.score(r.text, { source: KIND[r.kind] ?? 'keys' });
+    return { category: s.category, severity: s.severity, explanation: s.explanation };
+  });
+}
+
+const good = (r: Row, s: Scored) => (r.expect.category ? isHit(r, s.category, s.severity) : isFalseAlert(r, s.severity));
+
+class Table {
+  readonly rows = new Map<string, Pair>();
+  add(key: string, r: Row, ok: boolean): void {
+    let p = this.rows.get(key);
+    if (!p) this.rows.set(key, (p = { tune: { n: 0, ok: 0 }, check: { n: 0, ok: 0 } }));
+    const t = p[r.split];
+    t.n++;
+    if (ok) t.ok++;
+  }
+}
+
+const pct = (t: Tally) => (t.n ? `${((t.ok / t.n) * 100).toFixed(1).padStart(5)}% ${`(${t.ok}/${t.n})`.padEnd(11)}` : '    –              ');
+function print(title: string, table: Table, lines: string[], sort = true): void {
+  if (table.rows.size === 0) return;
+  lines.push(`  ${title}`);
+  lines.push(`    ${''.padEnd(26)} ${'tune'.padEnd(19)} check`);
+  const entries = [...table.rows];
+  if (sort) entries.sort(([a], [b]) => a.localeCompare(b));
+  for (const [k, p] of entries) {
+    const gap = p.tune.n && p.check.n ? p.tune.ok / p.tune.n - p.check.ok / p.check.n : 0;
+    lines.push(`    ${k.padEnd(26)} ${pct(p.tune)} ${pct(p.check)}${gap > 0.15 && p.check.n >= 10 ? '   check far below tune' : ''}`);
+  }
+}
+
+function authoredReport(rows: Row[], outs: Scored[], lines: string[]): void {
+  const files = [...new Set(rows.filter((r) => r.source.startsWith('authored') || r.file.startsWith('own-')).map((r) => r.file))];
+  for (const file of files) {
+    const core = new Table();
+    const kinds = new Table();
+    const parts = new Table();
+    const langs = new Table();
+    rows.forEach((r, i) => {
+      if (r.file !== file) return;
+      const s = outs[i]!;
+      const ok = good(r, s);
+      const part = partOf(r);
+      parts.add(part === 'negative' ? 'negative: false alerts' : part, r, ok);
+      if (part === 'core') {
+        core.add(r.expect.category!, r, ok);
+        kinds.add(r.kind, r, ok);
+      }
+      if (part === 'multilingual') langs.add(languageOf(r) ?? '?', r, ok);
+    });
+    lines.push('', `${file}`);
+    print('recall by part (targets: core ≥ 80% per category, evasion ≥ 90%, languages ≥ 70%; negatives ≤ 2%)', parts, lines);
+    print('core recall by category', core, lines);
+    print('core recall by kind', kinds, lines);
+    print('other languages: recall by language', langs, lines);
+  }
+}
+
+function leaveOneLanguageOut(rows: Row[], outs: Scored[], lines: string[]): void {
+  const source = readLexicon();
+  const multi = rows.map((r, i) => ({ r, s: outs[i]!, lang: languageOf(r) })).filter((x) => x.lang && partOf(x.r) === 'multilingual');
+  const langs = [...new Set(multi.map((x) => x.lang!))].sort();
+  const table = new Table();
+  lines.push('', 'Leave-one-language-out: recall on a language with its own lexicon files removed (full → without)');
+  for (const lang of langs) {
+    const code = lang.toLowerCase();
+    const own = source.categories.filter((f) => f.language === code);
+    const mine = multi.filter((x) => x.lang === lang);
+    let without: Scored[] | null = null;
+    if (own.length) {
+      const scorer = new Scorer(compileLexicon({ categories: source.categories.filter((f) => f.language !== code), contexts: source.contexts }));
+      without = scoreRows(scorer, mine.map((x) => x.r));
+    }
+    const full = new Table();
+    mine.forEach((x, i) => {
+      full.add('full', x.r, good(x.r, x.s));
+      table.add(`${lang} without own`, x.r, good(x.r, without ? without[i]! : x.s));
+    });
+    const f = full.rows.get('full')!;
+    const w = table.rows.get(`${lang} without own`)!;
+    lines.push(`    ${lang.padEnd(8)} files ${String(own.length).padStart(2)}   tune ${pct(f.tune)} → ${pct(w.tune)}  check ${pct(f.check)} → ${pct(w.check)}`);
+  }
+}
+
+function publicReport(rows: Row[], outs: Scored[], lines: string[]): void {
+  const t = new Table();
+  rows.forEach((r, i) => {
+    if (r.source.startsWith('authored') || r.file.startsWith('own-')) return;
+    const s = outs[i]!;
+    let key: string = r.source;
+    if (r.source === 'hatecheck') key = r.expect.category ? 'hatecheck hateful' : 'hatecheck non-hateful (FA)';
+    else if (r.source === 'davidson') key = `davidson ${(r.tags ?? [''])[0]}${r.expect.category ? '' : ' (FA)'}`;
+    else if (!r.expect.category) key = `${r.source} (FA)`;
+    t.add(key, r, good(r, s));
+    if (r.source === 'hatecheck' && r.expect.category && (r.tags ?? []).some((x) => x.startsWith('spell_'))) t.add('hatecheck spell_* hateful', r, good(r, s));
+  });
+  lines.push('', 'Public sets (hatecheck hateful ≥ 85%, non-hateful FA ≤ 3%; FA = false-alert rate)');
+  print('', t, lines);
+}
+
+function benignReport(rows: Row[], outs: Scored[], lines: string[]): void {
+  const t = new Table();
+  rows.forEach((r, i) => {
+    const fa = outs[i]!.severity > 1;
+    t.add(r.source, r, fa);
+    t.add('ALL benign rows', r, fa);
+  });
+  lines.push('', 'Benign files of ../shared/train: false alerts above severity 1 (target ≤ 1%)');
+  print('', t, lines);
+}
+
+function showTune(rows: Row[], outs: Scored[], benign: boolean): void {
+  const file = opt('--file');
+  const part = opt('--part');
+  const category = opt('--category');
+  const lang = opt('--lang');
+  const limit = Number(opt('--limit') ?? 400);
+  const byId = new Map(rows.map((r, i) => [r.id, outs[i]!]));
+  const out: string[] = [];
+  for (const r of tuneOnly(rows)) {
+    if (file && !r.file.startsWith(file)) continue;
+    if (part && partOf(r) !== part) continue;
+    if (category && r.expect.category !== category) continue;
+    if (lang && languageOf(r) !== lang) continue;
+    const s = byId.get(r.id)!;
+    if (benign ? s.severity <= 1 : good(r, s)) continue;
+    const label = r.expect.category ? `MISS [${r.expect.category}≥${r.expect.min ?? 1}${themeOf(r) ? ' ' + themeOf(r) : ''}]` : `FALSE [≤${r.expect.max}]`;
+    out.push(`${label} ${r.kind} got ${s.category}/${s.severity}: ${r.text.slice(0, 200).replace(/\n/g, ' ⏎ ')}\n      ${s.explanation.slice(0, 300)}`);
+    if (out.length >= limit) break;
+  }
+  process.stdout.write(out.join('\n') + `\n(${out.length} tune rows shown; check rows are never printed)\n`);
 }
 
 function main(): void {
-  const rows = load();
-  const started = Date.now();
-  const outs = scoreAll(rows);
-  const seconds = (Date.now() - started) / 1000;
-
-  const authoredByCategory = new Map<string, Tally>();
-  const authoredBySource = new Map<string, Tally>();
-  const authoredByKind = new Map<string, Tally>();
-  const publicPositive = new Map<string, Tally>();
-  const falseAlerts = new Map<string, Tally>();
-  const hatecheckSpell: Tally = { n: 0, ok: 0 };
-  const davidsonOffensive: Tally = { n: 0, ok: 0 };
-  const misses: string[] = [];
-
-  rows.forEach((r, i) => {
-    const o = outs[i]!;
-    const authored = r.source.startsWith('authored');
-    if (r.expect.category) {
-      const hit = isHit(r, o);
-      if (authored) {
-        add(authoredByCategory, r.expect.category, hit);
-        add(authoredBySource, r.source.replace('authored-', ''), hit);
-        add(authoredByKind, r.kind, hit);
-      } else {
-        add(publicPositive, r.source, hit);
-        if (r.source === 'hatecheck' && (r.tags ?? []).some((t) => t.startsWith('spell_'))) {
-          hatecheckSpell.n++;
-          if (hit) hatecheckSpell.ok++;
-        }
-      }
-      if (!hit && showMisses) misses.push(`MISS  ${r.id} [${r.expect.category}≥${r.expect.min}] got ${o.category}/${o.severity}: ${r.text.slice(0, 110)}`);
-    } else {
-      const fa = isFalseAlert(r, o);
-      const key = r.source === 'davidson' ? `davidson ${(r.tags ?? [''])[0]}` : r.source;
-      add(falseAlerts, key, fa);
-      if (r.source === 'davidson' && (r.tags ?? []).includes('class1')) {
-        davidsonOffensive.n++;
-        if (o.severity <= 2) davidsonOffensive.ok++;
-      }
-      if (fa && showMisses) misses.push(`FALSE ${r.id} [max ${r.expect.max}] got ${o.category}/${o.severity} ${o.rules?.join(',')}: ${r.text.slice(0, 110)}`);
-    }
-  });
-
-  const lines: string[] = [];
-  lines.push(`Haven risk evaluation — ${rows.length} rows from ${dir}, scored through the CLI in ${seconds.toFixed(2)} s`);
-  lines.push('', 'Authored positives: recall by category (target ≥ 90% each)');
-  for (const [k, t] of [...authoredByCategory].sort()) lines.push(`  ${k.padEnd(16)} ${fmt(t)}${rate(t) < 0.9 ? '   BELOW TARGET' : ''}`);
-  lines.push('Authored positives: recall by set (evasion target ≥ 85%)');
-  for (const [k, t] of [...authoredBySource].sort()) lines.push(`  ${k.padEnd(16)} ${fmt(t)}`);
-  lines.push('Authored positives: recall by source kind');
-  for (const [k, t] of [...authoredByKind].sort()) lines.push(`  ${k.padEnd(16)} ${fmt(t)}`);
-  lines.push('', 'Public positives: recall');
-  for (const [k, t] of [...publicPositive].sort()) lines.push(`  ${k.padEnd(16)} ${fmt(t)}${k === 'hatecheck' ? '   (target ≥ 80%)' : ''}`);
-  lines.push(`  ${'hatecheck spell_*'.padEnd(16)} ${fmt(hatecheckSpell)}`);
-  lines.push('', 'False alerts (severity above the row’s max): lower is better');
-  for (const [k, t] of [...falseAlerts].sort()) {
-    const target = k === 'authored-negative' ? ' (target ≤ 2%)' : k === 'davidson class1' ? '' : ' (target ≤ 1%)';
-    lines.push(`  ${k.padEnd(18)} ${fmt(t)}${target}`);
-  }
-  lines.push(`  davidson offensive at or below severity 2: ${fmt(davidsonOffensive)} (target ≥ 95%)`);
+  const t0 = Date.now();
+  const scorer = new Scorer(compileLexicon());
+  const rows = loadEval();
+  const outs = scoreRows(scorer, rows);
+  if (args.includes('--misses')) return showTune(rows, outs, false);
+  const benign = loadBenign();
+  if (args.includes('--benign-alerts')) return showTune(benign, scoreRows(scorer, benign), true);
+  const benignOuts = scoreRows(scorer, benign);
+  const lines: string[] = [`Haven risk evaluation — ${rows.length} labelled rows, ${benign.length} benign train rows; tune | check split by sha256(id)`];
+  authoredReport(rows, outs, lines);
+  if (!args.includes('--quick')) leaveOneLanguageOut(rows, outs, lines);
+  lines.push('', 'Leave-one-theme-out: no learned part — the lexicon and frames are not fitted to rows, so there is nothing to retrain per theme.');
+  publicReport(rows, outs, lines);
+  benignReport(benign, benignOuts, lines);
+  lines.push('', `(${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   process.stdout.write(lines.join('\n') + '\n');
-  if (showMisses) process.stdout.write('\n' + misses.join('\n') + '\n');
 }
 
 main();

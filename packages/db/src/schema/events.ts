@@ -21,6 +21,12 @@ export const events = pgTable(
       .notNull()
       .references(() => schools.id, { onDelete: 'cascade' }),
     occurredAt: timestamp({ withTimezone: true }).notNull(),
+    /**
+     * The device's own time when it was not believable (before 2000, or more than a day ahead
+     * of the collector): occurredAt then holds the time the collector received the event
+     * (docs/protocol.md §6). Kept as the device sent it, for the technician; null otherwise.
+     */
+    reportedOccurredAt: text(),
     receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     source: text().notNull(),
     category: text().notNull(),
@@ -33,14 +39,23 @@ export const events = pgTable(
     /** category + ':' + the matched words, lower case: the same trigger on many devices is a cluster. */
     triggerKey: text().notNull().default(''),
     incidentId: uuid().references(() => incidents.id, { onDelete: 'set null' }),
+    /**
+     * Set when grouping this one event failed for a reason of its own (not an outage): it is set
+     * aside so that it never blocks the rest of its school, and tried again once at each start.
+     */
+    groupingFailedAt: timestamp({ withTimezone: true }),
+    /** Why, as an SQLSTATE or error name: never content. */
+    groupingError: text(),
   },
   (t) => [
     index().on(t.schoolId, t.occurredAt),
     index().on(t.deviceId, t.occurredAt),
     index().on(t.schoolId, t.triggerKey, t.occurredAt),
     index().on(t.incidentId, t.deviceId),
-    // What the triage worker looks for: stored, not yet grouped.
-    index('events_ungrouped_index').on(t.schoolId, t.occurredAt).where(sql`${t.incidentId} is null`),
+    // What the triage worker looks for: stored, not yet grouped, not set aside.
+    index('events_ungrouped_index').on(t.schoolId, t.occurredAt).where(sql`${t.incidentId} is null and ${t.groupingFailedAt} is null`),
+    // Events set aside by grouping, counted for the operator.
+    index('events_grouping_failed_index').on(t.schoolId).where(sql`${t.groupingFailedAt} is not null`),
     check('events_severity_ck', sql`${t.severity} between 0 and 5`),
     check('events_source_ck', sql`${t.source} in ('title', 'keys', 'screen')`),
   ],

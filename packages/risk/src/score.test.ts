@@ -67,7 +67,7 @@ const sev = (text: string, o: ScoreOptions = keys) => scorer.score(text, o).seve
 
 describe('score', () => {
   it('reports nothing for text with no rule', () => {
-    expect(scorer.score('see you at football practice', keys)).toEqual({ category: null, severity: 0, matches: [], explanation: 'no rule matched' });
+    expect(scorer.score('see you at football practice', keys)).toEqual({ category: null, severity: 0, matches: [], explanation: 'no rule matched', reasons: [] });
   });
 
   it('reports the category, base severity, rule and where it matched', () => {

@@ -1,6 +1,6 @@
 import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
 import { CONTEXT_KINDS, type ContextKind } from './lexicon/source';
-import { tokenize, type Token } from './normalise';
+import { tokenize, Token } from './normalise';
 import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
 
 export type Source = 'title' | 'keys' | 'screen';
@@ -25,6 +25,32 @@ export type ScoredMatch = {
   end: number;
 };
 
+/** One context rule that moved a match's severity: a stable name and the step (+1, −3; 0 for a cap). */
+export type Adjustment = { name: string; delta: number };
+
+/**
+ * Why one rule fired, as data (the `explanation` string says the same in words). Stable shape:
+ * the DSL's view and the wire carry it.
+ */
+export type Reason = {
+  ruleId: string;
+  category: Category;
+  /** term: a listed phrase; pair: two words near each other; frame: word classes near each other, with a context it needs. */
+  kind: 'term' | 'pair' | 'frame';
+  /** The rule's own severity before context. */
+  base: Severity;
+  /** Boosters and dampeners in the order applied; `corroborated` when a second rule of the category agreed. */
+  adjustments: Adjustment[];
+  /** Severity after context. */
+  severity: Severity;
+  /** Word classes the rule's parts are written over ("body_parts", "injury_verbs"). */
+  classes?: string[];
+  /** Context kinds the frame needed and found ("first_person"). */
+  needs?: string[];
+  /** The other rule that corroborated this one. */
+  corroboratedBy?: string;
+};
+
 export type ScoreResult = {
   category: Category | null;
   severity: Severity;
@@ -32,6 +58,8 @@ export type ScoreResult = {
   matches: ScoredMatch[];
   /** Why flagged (or why not), for the DSL: rule, base severity, each booster and dampener. */
   explanation: string;
+  /** The same, as data: one entry per reported match (at most ten), in the order of `matches`. */
+  reasons: Reason[];
 };
 
 /** Categories where time, plans and farewells make a concern more urgent. */
@@ -53,6 +81,24 @@ const CATEGORY_CAP: Partial<Record<Category, Severity>> = { gambling: 4, drugs: 
 const KIND_BIT = Object.fromEntries(CONTEXT_KINDS.map((k, i) => [k, 1 << i])) as Record<ContextKind, number>;
 
 const INTENT_WINDOW = 4;
+/** "be" after a negation is an imperative aimed at the reader ("don't be a …"), not a denial. */
+const IMPERATIVE_BE: ReadonlySet<string> = new Set(['be', 'being', 'act', 'acting']);
+/**
+ * A search is the searcher's own question: "how to hurt yourself" is asked about oneself. In a
+ * search, second-person words are read as first-person ones (see Scorer.read).
+ */
+const SEARCH_REFLEXIVE: ReadonlyMap<string, string> = new Map([
+  ['yourself', 'myself'],
+  ['urself', 'myself'],
+  ['yourselves', 'myself'],
+  ['your', 'my'],
+]);
+/** "you" itself is the searcher only as the subject of a question ("do you pass out"), not as an object ("everyone hates you"). */
+const SEARCH_SUBJECT_BEFORE: ReadonlySet<string> = new Set(['do', 'can', 'if', 'would', 'will', 'should', 'could', 'until', 'before', 'when']);
+/** First words that make a typed line or a title a search ("how …", "ways to …", "can you …"). */
+const SEARCH_OPENERS: ReadonlySet<string> = new Set(['how', 'ways', 'way', 'best', 'easiest', 'quickest', 'fastest', 'painless', 'does', 'can', 'where']);
+/** Window titles of search engines and question sites. */
+const SEARCH_TITLE = /(google search|bing|duckduckgo|- search|youtube|reddit|quora|tiktok|yahoo)/i;
 const NEGATION_WINDOW = 1;
 const THIRD_PERSON_WINDOW = 4;
 
@@ -128,8 +174,14 @@ export class Scorer {
   }
 
   /** Words of a text and every lexicon match in them; words run together ("ihate") are split. */
-  private read(text: string): { tokens: Token[]; found: Match[] } {
+  private read(text: string, search = false): { tokens: Token[]; found: Match[] } {
     let tokens = tokenize(text);
+    if (search && tokens.length && (SEARCH_OPENERS.has(tokens[0]!.text) || SEARCH_TITLE.test(text))) {
+      tokens = tokens.map((t, i) => {
+        const own = SEARCH_REFLEXIVE.get(t.text) ?? (t.text === 'you' && SEARCH_SUBJECT_BEFORE.has(tokens[i - 1]?.text ?? '') ? 'i' : undefined);
+        return own ? new Token(own, t.start, t.end) : t;
+      });
+    }
     let ids = new Int32Array(tokens.length);
     let runOns: Map<number, [Token, Token]> | null = null;
     for (let i = 0; i < tokens.length; i++) {
@@ -166,7 +218,8 @@ export class Scorer {
    * is decided once per text for a separate window title (null when the text is the title).
    */
   private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
-    const { tokens, found } = this.read(text);
+    // A search title or a typed question ("how do you …") is about the searcher.
+    const { tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys');
     // Most text holds context words ("i", "you") and nothing to score: stop before building context.
     if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) return nothingFound();
 
@@ -184,7 +237,7 @@ export class Scorer {
       isTitle: options.source === 'title',
     };
     const terms: Array<{ rule: Rule; start: number; end: number; gap?: { start: number; end: number } }> = [];
-    const pairParts = new Map<number, { a: Match[]; b: Match[] }>();
+    const pairParts = new Map<number, Match[][]>();
     for (const m of found) {
       for (const p of m.payloads) {
         if (p.kind === 'context') {
@@ -197,26 +250,29 @@ export class Scorer {
           terms.push({ rule: this.lexicon.rules[p.rule]!, start: m.start, end: m.end });
         } else {
           let parts = pairParts.get(p.rule);
-          if (!parts) pairParts.set(p.rule, (parts = { a: [], b: [] }));
-          (p.kind === 'pair-a' ? parts.a : parts.b).push(m);
+          if (!parts) pairParts.set(p.rule, (parts = [[], [], []]));
+          parts[p.part]!.push(m);
         }
       }
     }
     for (const [ruleIndex, parts] of pairParts) {
       const rule = this.lexicon.rules[ruleIndex]!;
-      const hit = nearestPair(parts.a, parts.b, rule.window ?? 5);
+      const window = rule.window ?? 5;
+      const accept = rule.needs ? (s: number, e: number) => rule.needs!.some((k) => covers(ctx.inside, KIND_BIT[k], Math.max(0, s - 3), e)) : null;
+      const hit = rule.parts === 3 ? nearestFrame(parts, window, accept) : nearestPair(parts[0]!, parts[1]!, window, accept);
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
     ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && (ctx.present & KIND_BIT.educational_titles) !== 0));
 
 
-    const scored: Array<ScoredMatch & { why: string }> = [];
+    const scored: Array<Scored> = [];
     for (const t of terms) {
       if (covers(ctx.inside, KIND_BIT.allow, t.start, t.end)) continue;
-      const { severity, why } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary', t.gap);
+      const { severity, why, reason } = this.adjust(t.rule, t.start, t.end, ctx, options.ageBand ?? 'secondary', t.gap);
       if (severity === 0 && why === '') continue;
       scored.push({
+        reason,
         ruleId: t.rule.id,
         category: t.rule.category,
         severity,
@@ -240,8 +296,13 @@ export class Scorer {
     ctx: Context,
     ageBand: AgeBand,
     gap?: { start: number; end: number },
-  ): { severity: Severity; why: string } {
+  ): { severity: Severity; why: string; reason: Reason } {
     const notes: string[] = [];
+    const adjustments: Adjustment[] = [];
+    const note = (text: string, name: string, delta: number) => {
+      notes.push(text);
+      adjustments.push({ name, delta });
+    };
     let boost = 0;
     let damp = 0;
     // An occurrence counts as near when it ends at most `before` words before the match or
@@ -257,26 +318,30 @@ export class Scorer {
     const strong = rule.flags.has('strong');
     // A bare "no" before "i …" answers a question ("u ok?" "no i cut again"); it does not deny.
     const answer = [start - 1, start - 2].some((i) => i >= 0 && ctx.tokens[i]!.text === 'no' && (ctx.starts[i + 1]! & KIND_BIT.first_person) !== 0);
-    const negated = near('negation', NEGATION_WINDOW) && !answer;
+    // "Don't be such a loser", "stop being pathetic": an imperative presupposes the insult.
+    const imperative =
+      (rule.category === 'bullying' || rule.category === 'discrimination') && IMPERATIVE_BE.has(ctx.tokens[start - 1]?.text ?? '') ||
+      ((rule.category === 'bullying' || rule.category === 'discrimination') && IMPERATIVE_BE.has(ctx.tokens[start - 2]?.text ?? '') && ctx.tokens[start - 1]?.text === 'such');
+    const negated = near('negation', NEGATION_WINDOW) && !answer && !imperative;
     const firstPerson = anywhere('first_person') || covers(ctx.inside, KIND_BIT.first_person, start, end);
     const ownQuestion = firstPerson || anywhere('searching');
 
     if (URGENT.has(rule.category)) {
       if (anywhere('time')) {
         boost++;
-        notes.push('time (+1)');
+        note('time (+1)', 'time', 1);
       }
       if (rule.category === 'suicide' && anywhere('farewell')) {
         boost++;
-        notes.push('farewell (+1)');
+        note('farewell (+1)', 'farewell', 1);
       }
       if (near('intent', INTENT_WINDOW)) {
         boost++;
-        notes.push('intent (+1)');
+        note('intent (+1)', 'intent', 1);
       }
       if (rule.flags.has('method') && ownQuestion) {
         boost++;
-        notes.push('means with first person (+1)');
+        note('means with first person (+1)', 'means_first_person', 1);
       }
       boost = Math.min(boost, 2);
     }
@@ -285,7 +350,7 @@ export class Scorer {
     if (negated || gapNegated) {
       // "No one deserves to die", "I'm not going to hurt anyone": the statement is denied.
       damp += 3;
-      notes.push('negation (−3)');
+      note('negation (−3)', 'negation', -3);
     }
     if (
       (rule.category === 'suicide' || rule.category === 'self_harm') &&
@@ -295,29 +360,29 @@ export class Scorer {
       !near('first_person', THIRD_PERSON_WINDOW)
     ) {
       damp += 1;
-      notes.push('third person (−1)');
+      note('third person (−1)', 'third_person', -1);
     }
     if (!strong && anywhere('reporting')) {
       damp += 1;
-      notes.push('news or reporting (−1)');
+      note('news or reporting (−1)', 'reporting', -1);
     }
     if (rule.category === 'discrimination' && !rule.pair && near('self_reference', 1)) {
       damp += 2;
-      notes.push('self-reference, reclaimed use (−2)');
+      note('self-reference, reclaimed use (−2)', 'self_reference', -2);
     }
     if (COUNTER_SPEECH.has(rule.category)) {
       // Quoting a phrase and condemning it are separate signals; together they lower more.
       if (isQuoted(ctx, start, end)) {
         damp += 2;
-        notes.push('quoted (−2)');
+        note('quoted (−2)', 'quoted', -2);
       }
       // A condemnation that governs the words ("calling people X is not okay") lowers more.
       if (near('quoting', 4, 4) || covers(ctx.inside, KIND_BIT.quoting, start, end)) {
         damp += 3;
-        notes.push('counter-speech (−3)');
+        note('counter-speech (−3)', 'counter_speech', -3);
       } else if (anywhere('quoting')) {
         damp += 2;
-        notes.push('counter-speech (−2)');
+        note('counter-speech (−2)', 'counter_speech', -2);
       }
     }
     // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
@@ -325,11 +390,11 @@ export class Scorer {
     const lessonTitle = ctx.educationalTitle && ((ctx.isTitle && !anywhere('second_person')) || ctx.lessonHeader) && !firstPerson;
     if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
       damp += 2;
-      notes.push('educational context (−2)');
+      note('educational context (−2)', 'educational', -2);
     }
     if ((rule.category === 'drugs' || rule.category === 'gambling') && ownQuestion && !negated) {
       boost++;
-      notes.push('own involvement (+1)');
+      note('own involvement (+1)', 'own_involvement', 1);
     }
     if (PLAYFUL.has(rule.category) && !strong) {
       // A game named ("next round", "respawn") all but settles a threat; a joke marker ("lol")
@@ -337,28 +402,31 @@ export class Scorer {
       if (anywhere('play')) {
         const by = rule.category === 'violence' ? 3 : 2;
         damp += by;
-        notes.push(`game context (−${by})`);
+        note(`game context (−${by})`, 'game', -by);
       } else if (anywhere('joking')) {
         damp += 2;
-        notes.push('joking (−2)');
+        note('joking (−2)', 'joking', -2);
       }
     }
     if ((rule.category === 'suicide' || rule.category === 'self_harm') && anywhere('help_seeking') && !firstPerson) {
       damp += 2;
-      notes.push('help-seeking (−2)');
+      note('help-seeking (−2)', 'help_seeking', -2);
     }
     const shift = AGE_SHIFT[ageBand][rule.category] ?? 0;
-    if (shift) notes.push(`${ageBand} (${shift > 0 ? '+' : '−'}${Math.abs(shift)})`);
+    if (shift) note(`${ageBand} (${shift > 0 ? '+' : '−'}${Math.abs(shift)})`, `age_${ageBand}`, shift);
     let severity = clampSeverity(rule.severity + boost - damp + shift);
     // Critical (5) means a life at risk or illegal content; a gambling, drugs or pornography
     // concern stops at severe unless its rule says otherwise (an overdose is marked strong).
     const cap = CATEGORY_CAP[rule.category];
     if (cap !== undefined && severity > cap && !strong) {
       severity = cap;
-      notes.push(`at most ${cap} for ${rule.category}`);
+      note(`at most ${cap} for ${rule.category}`, 'cap', 0);
     }
     const why = `${rule.id} (${rule.severity})${notes.length ? ' ' + notes.join(', ') : ''} → ${severity}`;
-    return { severity, why };
+    const reason: Reason = { ruleId: rule.id, category: rule.category, kind: rule.parts === 3 || rule.needs ? 'frame' : rule.pair ? 'pair' : 'term', base: rule.severity, adjustments, severity };
+    if (rule.classes?.some((c) => c.length)) reason.classes = rule.classes.flat();
+    if (rule.needs) reason.needs = [...rule.needs];
+    return { severity, why, reason };
   }
 }
 
@@ -369,7 +437,7 @@ function firstLine(text: string): string {
 }
 
 function nothingFound(): ScoreResult {
-  return { category: null, severity: 0, matches: [], explanation: 'no rule matched' };
+  return { category: null, severity: 0, matches: [], explanation: 'no rule matched', reasons: [] };
 }
 
 /** True if any token in [start, end) has one of the bits set. */
@@ -383,7 +451,12 @@ function covers(mask: ArrayLike<number> | null, bits: number, start: number, end
  * The first a–b pair within the window, either order, as one token range. Both lists come in
  * scan order (by end); a sliding pointer keeps this linear in their lengths.
  */
-function nearestPair(a: Match[], b: Match[], window: number): { start: number; end: number; gap: { start: number; end: number } } | null {
+function nearestPair(
+  a: Match[],
+  b: Match[],
+  window: number,
+  accept: ((start: number, end: number) => boolean) | null = null,
+): { start: number; end: number; gap: { start: number; end: number } } | null {
   let lo = 0;
   for (const x of a) {
     // b matches that end too early to be within the window before x can never pair with a later x.
@@ -396,7 +469,44 @@ function nearestPair(a: Match[], b: Match[], window: number): { start: number; e
       const gap = x.end <= y.start ? y.start - x.end : x.start - y.end;
       if (gap <= window) {
         const [first, second] = x.end <= y.start ? [x, y] : [y, x];
+        if (accept && !accept(first.start, second.end)) continue;
         return { start: first.start, end: second.end, gap: { start: first.end, end: second.start } };
+      }
+    }
+  }
+  return null;
+}
+
+/** Most candidate spans a frame tries per text: keeps a long screen linear. */
+const FRAME_TRIES = 256;
+
+/**
+ * A frame: three parts (each usually a word class), every part within `window` words of the
+ * span the others make, in any order, on separate words. The first span that `accept`s wins.
+ */
+function nearestFrame(
+  parts: Match[][],
+  window: number,
+  accept: ((start: number, end: number) => boolean) | null,
+): { start: number; end: number; gap: { start: number; end: number } } | null {
+  const [a, b, c] = parts as [Match[], Match[], Match[]];
+  if (!a.length || !b.length || !c.length) return null;
+  let tries = 0;
+  const apart = (x: Match, y: Match) => !(x.start < y.end && y.start < x.end);
+  const dist = (x: Match, s: number, e: number) => (x.start >= e ? x.start - e : s >= x.end ? s - x.end : 0);
+  for (const x of a) {
+    for (const y of b) {
+      if (++tries > FRAME_TRIES) return null;
+      if (!apart(x, y) || dist(y, x.start, x.end) > window) continue;
+      const s = Math.min(x.start, y.start);
+      const e = Math.max(x.end, y.end);
+      for (const z of c) {
+        if (++tries > FRAME_TRIES) return null;
+        if (!apart(z, x) || !apart(z, y) || dist(z, s, e) > window) continue;
+        const start = Math.min(s, z.start);
+        const end = Math.max(e, z.end);
+        if (accept && !accept(start, end)) continue;
+        return { start, end, gap: { start: end, end: end } };
       }
     }
   }
@@ -429,8 +539,8 @@ function quotedTokens(text: string, tokens: Token[]): Uint8Array {
  * Two or more different rules of one category on separate words ("so mature for your age" and
  * "our little secret") corroborate each other: the strongest of them gains one level.
  */
-function corroborate(scored: Array<ScoredMatch & { why: string }>): void {
-  const byCategory = new Map<Category, Array<ScoredMatch & { why: string }>>();
+function corroborate(scored: Array<Scored>): void {
+  const byCategory = new Map<Category, Array<Scored>>();
   for (const m of scored) {
     if (m.severity < 1) continue;
     let list = byCategory.get(m.category);
@@ -445,8 +555,11 @@ function corroborate(scored: Array<ScoredMatch & { why: string }>): void {
     if (!other || top.severity < 2 || top.severity >= (CATEGORY_CAP[top.category] ?? 5)) continue;
     top.severity = clampSeverity(top.severity + 1);
     top.why = top.why.replace(/ → \d$/, ` corroborated by ${other.ruleId} (+1) → ${top.severity}`);
+    top.reason = { ...top.reason, adjustments: [...top.reason.adjustments, { name: 'corroborated', delta: 1 }], severity: top.severity, corroboratedBy: other.ruleId };
   }
 }
+
+type Scored = ScoredMatch & { why: string; reason: Reason };
 
 /** Most matches reported for one text; the rest still count towards the result. */
 const MAX_REPORTED = 100;
@@ -455,8 +568,8 @@ const MAX_REPORTED = 100;
  * Orders matches by severity, then category priority, then position — by bucketing (six
  * severities × eleven categories) rather than sorting, so a long screen text stays linear.
  */
-function summarise(scored: Array<ScoredMatch & { why: string }>): ScoreResult {
-  const buckets: Array<Array<ScoredMatch & { why: string }>> = [];
+function summarise(scored: Array<Scored>): ScoreResult {
+  const buckets: Array<Array<Scored>> = [];
   let flaggedCount = 0;
   for (const m of scored) {
     if (m.severity === 0) continue;
@@ -466,9 +579,9 @@ function summarise(scored: Array<ScoredMatch & { why: string }>): ScoreResult {
   }
   if (flaggedCount === 0) {
     const explanation = scored.length ? `not flagged: ${scored.slice(0, 10).map((m) => m.why).join('; ')}` : 'no rule matched';
-    return { category: null, severity: 0, matches: [], explanation };
+    return { category: null, severity: 0, matches: [], explanation, reasons: [] };
   }
-  const inOrder: Array<ScoredMatch & { why: string }> = [];
+  const inOrder: Array<Scored> = [];
   for (const b of buckets) if (b) for (const m of b) if (inOrder.length < MAX_REPORTED) inOrder.push(m);
   const top = inOrder[0]!;
   // The reported category's matches first, then the others, each group still in order.
@@ -478,6 +591,7 @@ function summarise(scored: Array<ScoredMatch & { why: string }>): ScoreResult {
     severity: top.severity,
     matches: ordered.map(({ ruleId, category, severity, start, end }) => ({ ruleId, category, severity, start, end })),
     explanation: ordered.slice(0, 10).map((m) => m.why).join('; ') + (flaggedCount > 10 ? `; and ${flaggedCount - 10} more` : ''),
+    reasons: ordered.slice(0, 10).map((m) => m.reason),
   };
 }
 

@@ -158,7 +158,7 @@ function showTune(rows: Row[], outs: Scored[], benign: boolean): void {
     if (category && r.expect.category !== category) continue;
     if (lang && languageOf(r) !== lang) continue;
     const s = byId.get(r.id)!;
-    if (benign ? s.severity <= 1 : good(r, s)) continue;
+    if (benign ? s.severity <= 1 : r.expect.category ? good(r, s) : !good(r, s)) continue;
     const label = r.expect.category ? `MISS [${r.expect.category}≥${r.expect.min ?? 1}${themeOf(r) ? ' ' + themeOf(r) : ''}]` : `FALSE [≤${r.expect.max}]`;
     out.push(`${label} ${r.kind} got ${s.category}/${s.severity}: ${r.text.slice(0, 200).replace(/\n/g, ' ⏎ ')}\n      ${s.explanation.slice(0, 300)}`);
     if (out.length >= limit) break;

@@ -68,7 +68,8 @@ class EdgeTable {
 /** What a matched pattern means. One word sequence can mean several things at once. */
 export type Payload =
   | { kind: 'term'; rule: number }
-  | { kind: 'pair-a' | 'pair-b'; rule: number }
+  /** One part of a pair (0, 1) or frame (0, 1, 2). */
+  | { kind: 'part'; rule: number; part: number }
   | { kind: 'context'; context: ContextKind };
 
 /**
@@ -90,6 +91,12 @@ export type Rule = {
   /** For pair rules: most words allowed between the two parts. */
   window?: number;
   pair: boolean;
+  /** Pairs have 2 parts, frames 3. */
+  parts?: number;
+  /** Context kinds of which one must sit just before or inside the span (frames). */
+  needs?: readonly ContextKind[];
+  /** Word classes each part named, for the explanation. */
+  classes?: readonly string[][];
 };
 
 export type Match = { payloads: readonly Payload[]; start: number; end: number; pattern: number };
@@ -135,6 +142,31 @@ export class CompiledLexicon {
   private readonly laterSlots: Array<Array<SlotNode | null>> = [];
   readonly rules: Rule[] = [];
   readonly slotted: SlottedPhrase[] = [];
+  /** Ordinary words: a token that is one is not read as a typo of, or cut into, lexicon words. */
+  common: ReadonlySet<string> = new Set();
+  /**
+   * Evidence for cutting a run-together token: the two halves are neighbours in some phrase
+   * (`bigrams`, key left × 2^21 + right) or parts of one pair or frame (`partsOf`, rule × 4 + part).
+   */
+  private readonly bigrams = new Set<number>();
+  private readonly partsOf = new Map<number, number[]>();
+
+  /** Records that a one-word alternative is part `part` of pair or frame `rule`. */
+  notePart(word: string, rule: number, part: number): void {
+    const id = this.wordId(word);
+    let list = this.partsOf.get(id);
+    if (!list) this.partsOf.set(id, (list = []));
+    list.push(rule * 4 + part);
+  }
+
+  private linked(left: number, right: number): boolean {
+    if (this.bigrams.has(left * 2 ** 21 + right)) return true;
+    const a = this.partsOf.get(left);
+    const b = this.partsOf.get(right);
+    if (!a || !b) return false;
+    for (const x of a) for (const y of b) if (x >> 2 === y >> 2 && x !== y) return true;
+    return false;
+  }
 
   wordId(word: string): number {
     let id = this.vocab.get(word);
@@ -160,7 +192,7 @@ export class CompiledLexicon {
       if (id !== undefined) return id;
     }
     const plain = token.variants[0] ?? token.text;
-    if (plain.length < 4 || plain.length > 13) return -1;
+    if (plain.length < 4 || plain.length > 13 || this.common.has(plain)) return -1;
     const typo = this.typoVocab.get(plain);
     return typo !== undefined && typo >= 0 ? typo : -1;
   }
@@ -191,16 +223,23 @@ export class CompiledLexicon {
    */
   private splitPair(token: Token): [Token, Token] | null {
     const text = token.text;
-    if (text.length < 6 || text.length > 24 || !/^[a-z]+$/.test(text)) return null;
+    if (text.length < 6 || text.length > 24 || !/^[a-z]+$/.test(text) || this.common.has(text)) return null;
     for (const suffix of RUN_ON_SUFFIXES) {
       if (text.length - suffix.length >= 4 && text.endsWith(suffix) && this.vocab.has(text.slice(0, -suffix.length))) {
         return this.cutAt(token, text.length - suffix.length);
       }
     }
+    // An ordinary word ("pronounce") was never two words: the common-word check above is the
+    // evidence. Of the cuts left, one whose halves belong together (a phrase, a pair) comes first.
+    let fallback = -1;
     for (let i = 4; i <= text.length - 4; i++) {
-      if (this.vocab.has(text.slice(0, i)) && this.vocab.has(text.slice(i))) return this.cutAt(token, i);
+      const left = this.vocab.get(text.slice(0, i));
+      const right = left === undefined ? undefined : this.vocab.get(text.slice(i));
+      if (left === undefined || right === undefined) continue;
+      if (this.linked(left, right)) return this.cutAt(token, i);
+      if (fallback < 0) fallback = i;
     }
-    return null;
+    return fallback < 0 ? null : this.cutAt(token, fallback);
   }
 
   private cutAt(token: Token, i: number): [Token, Token] {
@@ -233,6 +272,7 @@ export class CompiledLexicon {
   addPattern(words: readonly string[], payload: Payload | null, typo = false): number {
     if (words.length === 0) return -1;
     const ids = words.map((w) => this.wordId(w));
+    for (let i = 1; i < ids.length; i++) this.bigrams.add(ids[i - 1]! * 2 ** 21 + ids[i]!);
     if (typo && payload && payload.kind !== 'context') {
       // A single word gets typo readings from four letters; inside a phrase, whose other words
       // must match too, from five (short words' typos are too often other real words).
@@ -412,6 +452,7 @@ export class CompiledLexicon {
 function samePayload(a: Payload, b: Payload): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'context') return a.context === (b as typeof a).context;
+  if (a.kind === 'part') return a.rule === (b as typeof a).rule && a.part === (b as typeof a).part;
   return a.rule === (b as { rule: number }).rule;
 }
 
@@ -520,6 +561,7 @@ function forms(text: string): Array<{ words: string[]; typo: boolean }> {
 /** Compiles the lexicon source (by default, the YAML files beside the package). */
 export function compileLexicon(source: LexiconSource = readLexicon()): CompiledLexicon {
   const lex = new CompiledLexicon();
+  lex.common = source.common ?? new Set();
   const taken = new Set<string>();
   for (const file of source.categories) {
     for (const term of file.terms) {
@@ -537,16 +579,24 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
     for (const pair of file.pairs) {
       const rule = lex.rules.length;
       lex.rules.push({
-        id: slug(file.category, file.language, `pair ${pair.id.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()}`, taken),
+        id: slug(file.category, file.language, `${pair.c || pair.needs ? 'frame' : 'pair'} ${pair.id.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()}`, taken),
         category: file.category,
         severity: pair.severity as Severity,
         flags: new Set(pair.flags),
         language: file.language,
         window: pair.window,
         pair: true,
+        parts: pair.c ? 3 : 2,
+        ...(pair.needs ? { needs: pair.needs } : {}),
+        classes: pair.classes ?? [],
       });
-      for (const a of pair.a) addPhrase(lex, a, { kind: 'pair-a', rule }, file.language === 'en');
-      for (const b of pair.b) addPhrase(lex, b, { kind: 'pair-b', rule }, file.language === 'en');
+      [pair.a, pair.b, ...(pair.c ? [pair.c] : [])].forEach((list, part) => {
+        for (const w of list) {
+          addPhrase(lex, w, { kind: 'part', rule, part }, file.language === 'en');
+          const words = normalisePhrase(w).split(' ');
+          if (words.length === 1 && !w.includes('{')) lex.notePart(words[0]!, rule, part);
+        }
+      });
     }
   }
   for (const ctx of source.contexts) {

@@ -6,7 +6,23 @@ import { isCategory, type Category } from '../taxonomy';
 /** The lexicon as written: what the YAML files say, checked but not yet compiled. */
 export type TermFlag = 'direct' | 'strong' | 'method';
 export type SourceTerm = { text: string; severity: number; flags: TermFlag[] };
-export type SourcePair = { id: string; a: string[]; b: string[]; window: number; severity: number; flags: TermFlag[] };
+/**
+ * A pair (a near b) or a frame (a near b near c, each part usually a word class such as
+ * `@body_parts`), optionally only when a context kind (`needs`: first person, a search…) sits
+ * within three words before the span or inside it.
+ */
+export type SourcePair = {
+  id: string;
+  a: string[];
+  b: string[];
+  c?: string[];
+  window: number;
+  severity: number;
+  flags: TermFlag[];
+  needs?: ContextKind[];
+  /** The word classes each part named ("@body_parts"), for the explanation. */
+  classes?: string[][];
+};
 export type CategoryFile = { file: string; category: Category; language: string; terms: SourceTerm[]; pairs: SourcePair[] };
 
 export const CONTEXT_KINDS = [
@@ -30,7 +46,12 @@ export const CONTEXT_KINDS = [
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };
 
-export type LexiconSource = { categories: CategoryFile[]; contexts: ContextFile[] };
+export type LexiconSource = {
+  categories: CategoryFile[];
+  contexts: ContextFile[];
+  /** Ordinary words (common-words.*.txt): evidence against typo readings and word cuts. */
+  common?: ReadonlySet<string>;
+};
 
 /** A named list of words, written once (`sets:` in any file) and used in pairs as `"@name"`. */
 const SET_NAME = /^[a-z][a-z0-9_]*$/;
@@ -138,13 +159,21 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
       if (typeof window !== 'number' || !Number.isInteger(window) || window < 0 || window > 50) {
         throw new LexiconError(name, `${where}: window must be a whole number 0–50`);
       }
+      const needs = pair.needs === undefined ? undefined : words(name, `${where}.needs`, pair.needs);
+      if (needs && !needs.every((k) => (CONTEXT_KINDS as readonly string[]).includes(k))) {
+        throw new LexiconError(name, `${where}: needs must list context kinds (${CONTEXT_KINDS.join(', ')})`);
+      }
+      const parts = [words(name, `${where}.a`, pair.a), words(name, `${where}.b`, pair.b), ...(pair.c === undefined ? [] : [words(name, `${where}.c`, pair.c)])];
       pairs.push({
         id,
-        a: words(name, `${where}.a`, pair.a),
-        b: words(name, `${where}.b`, pair.b),
+        a: parts[0]!,
+        b: parts[1]!,
+        ...(parts[2] ? { c: parts[2] } : {}),
         window,
         severity: severityOf(name, where, pair.severity),
         flags: flagsOf(name, where, pair.flags),
+        ...(needs ? { needs: needs as ContextKind[] } : {}),
+        classes: parts.map((list) => list.filter((w) => w.startsWith('@')).map((w) => w.slice(1))),
       });
     }
     categories.push({ file: name, category: d.category, language: d.language, terms, pairs });
@@ -162,7 +191,7 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
     }
     return list;
   };
-  const resolve = (file: string, where: string, list: string[]) => list.flatMap((w) => (w.startsWith('@') ? setWords(file, where, w.slice(1)) : [w]));
+  const resolve = (file: string, where: string, list: string[]) => [...new Set(list.flatMap((w) => (w.startsWith('@') ? setWords(file, where, w.slice(1)) : [w])))];
   for (const c of categories) {
     for (const [i, t] of c.terms.entries()) {
       if (t.text.includes('@')) t.text = t.text.replace(/@([a-z][a-z0-9_]*)/g, (_m, name: string) => `{${setWords(c.file, `terms[${i}]`, name).join(',')}}`);
@@ -170,9 +199,14 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
     for (const [i, p] of c.pairs.entries()) {
       p.a = resolve(c.file, `pairs[${i}].a`, p.a);
       p.b = resolve(c.file, `pairs[${i}].b`, p.b);
+      if (p.c) p.c = resolve(c.file, `pairs[${i}].c`, p.c);
     }
   }
-  return { categories, contexts };
+  const common = new Set<string>();
+  for (const name of readdirSync(dir).filter((n) => n.startsWith('common-words.') && n.endsWith('.txt'))) {
+    for (const line of readFileSync(path.join(dir, name), 'utf8').split('\n')) if (line && !line.startsWith('#')) common.add(line.trim());
+  }
+  return { categories, contexts, common };
 }
 
 /** Expands `{a,b}` alternatives: "cut{,s,ting} myself" → cut myself, cuts myself, cutting myself. */

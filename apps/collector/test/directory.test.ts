@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../src/db-rows';
 import { createSchool } from '../src/enrollment/repository';
@@ -6,7 +6,6 @@ import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client
 import { startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const HEADER = 'UPN,Admission Number,Forename,Surname,Year Group,Class,OS Username,Role,SEND,Looked After';
 /** A surname that must never reach the logs. */
 const NAME_MARKER = 'Quimbleworth';
@@ -37,7 +36,7 @@ const csvOf = (rows: Row[]) => `\uFEFF${HEADER}\r\n${rows.map(line).join('\r\n')
 /** Row index → its line in the file (the header is line 1). */
 const lineOf = (index: number) => index + 2;
 
-describe(`directory import from the MIS (${driver})`, () => {
+describe.each(availableDrivers())(`directory import from the MIS (%s)`, (driver) => {
   let h: Harness;
   let tech: StaffClient;
   let head: StaffClient;

@@ -1,4 +1,5 @@
-import { isPostgresUrl, type Role } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
+import type { Role } from '@haven/db';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { queryRows } from '../src/db-rows';
@@ -7,7 +8,6 @@ import { TestAgent } from './support/agent-client';
 import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const ROLES: Role[] = ['dsl', 'deputy_dsl', 'head', 'technician', 'trust_admin'];
 
 /** What school B holds that no one at school A may ever read. */
@@ -59,7 +59,7 @@ const REQUESTS: Record<string, ((b: Target) => { path: string; body?: unknown })
   'GET /api/schools/:schoolId/directory/unmatched': (b) => ({ path: `/api/schools/${b.schoolId}/directory/unmatched` }),
 };
 
-describe(`every route and the live feed keep each school's data to itself (${driver})`, () => {
+describe.each(availableDrivers())(`every route and the live feed keep each school's data to itself (%s)`, (driver) => {
   let h: Harness;
   let target: Target;
   const clients = new Map<Role, StaffClient>();

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { queryRows } from '../src/db-rows';
@@ -7,10 +7,9 @@ import { TestAgent } from './support/agent-client';
 import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const DAY = 24 * 3600_000;
 
-describe(`shared logons, vulnerable pupils, retention and subject access (${driver})`, () => {
+describe.each(availableDrivers())(`shared logons, vulnerable pupils, retention and subject access (%s)`, (driver) => {
   let h: Harness;
   let room12: TestAgent;
   let library: TestAgent;

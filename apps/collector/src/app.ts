@@ -9,6 +9,8 @@ import { healthRoutes } from './health/routes';
 import { Alerter, type AlertConfig } from './alerts/alerter';
 import { auditRoutes } from './audit/routes';
 import { authPlugin } from './auth/plugin';
+import { AttemptLimits } from './auth/rate-limit';
+import { inputPlugin } from './input/schemas';
 import { dashboardRoutes } from './dashboard/routes';
 import { directoryRoutes } from './directory/routes';
 import { fleetRoutes } from './fleet/routes';
@@ -31,8 +33,8 @@ declare module 'fastify' {
     metrics: Metrics;
     alerter: Alerter;
     triage: TriageWorker;
-    /** Every route as registered (method, url), so tests can prove each one is scoped. */
-    routeList: Array<{ method: string; url: string }>;
+    /** Every route as registered (method, url, its input schemas), so tests can prove each one is scoped and validated. */
+    routeList: Array<{ method: string; url: string; schema?: { body?: unknown; querystring?: unknown } }>;
   }
 }
 
@@ -54,11 +56,23 @@ export type AppOptions = {
   alertSweepMs?: number;
   /** Mark session cookies Secure (set when staff reach Haven over https://, as in production). */
   secureCookies?: boolean;
-  /** Addresses of reverse proxies whose X-Forwarded-For is believed (default none). */
-  trustProxy?: boolean | string | string[];
+  /**
+   * Which reverse proxies' X-Forwarded-For is believed (default none): a hop count or their
+   * addresses. Never `true`: that would believe whatever a client writes (HAVEN_TRUST_PROXY).
+   */
+  trustProxy?: false | number | string[];
+  /** The address staff use (HAVEN_PUBLIC_URL): the live feed accepts pages from its origin. */
+  publicUrl?: string;
+  /** The operator's 32-byte key (HAVEN_SECRET_KEY): TOTP secrets are encrypted with it. */
+  secretKey?: Buffer;
+  /** How often live-feed sockets' sessions are re-checked (default 15 s). */
+  liveSessionCheckMs?: number;
   /** The built dashboard (default apps/dashboard/dist). */
   dashboardDir?: string;
 };
+
+/** Trusts the `hops` nearest proxies (hop 0 is the socket's peer). */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 /** Builds the collector. It never listens: server.ts does, tests use inject or listen(0). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -66,18 +80,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     loggerInstance: options.logger ?? createLogger('info'),
     bodyLimit: 64 * 1024,
     // Sign-in limits count per client address; behind a reverse proxy set trustProxy there.
-    trustProxy: options.trustProxy ?? false,
+    // A hop count trusts that many proxies nearest the collector; request.ip is then the
+    // address the farthest trusted proxy saw, whatever a client put in X-Forwarded-For.
+    trustProxy: typeof options.trustProxy === 'number' ? trustHops(options.trustProxy) : (options.trustProxy ?? false),
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
   app.decorate('routeList', []);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) app.routeList.push({ method, url: route.url });
+    for (const method of [route.method].flat()) app.routeList.push({ method, url: route.url, schema: route.schema as { body?: unknown; querystring?: unknown } | undefined });
   });
   app.decorate('database', options.database);
   app.decorate('gateway', new Gateway());
   app.decorate('metrics', new Metrics());
-  app.decorate('live', new LiveHub(options.database.db, app.log.child({ component: 'live' })));
+  app.decorate('attemptLimits', new AttemptLimits(options.database.db));
+  app.decorate(
+    'live',
+    new LiveHub(options.database.db, app.log.child({ component: 'live' }), { sessionCheckMs: options.liveSessionCheckMs, publicUrl: options.publicUrl }),
+  );
   app.decorate(
     'alerter',
     new Alerter(options.database.db, app.log.child({ component: 'alerts' }), {
@@ -118,6 +138,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await app.gateway.shutdown(graceMs);
     },
   });
+  // Route schemas (query and body) are zod: bad input is a 400 naming the field.
+  await app.register(inputPlugin);
   await app.register(healthRoutes);
   await app.register(enrollmentRoutes);
   await app.register(gatewayRoutes);
@@ -131,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   // After the gateway has drained its batches (preClose), the last grouping pass finishes.
   app.addHook('onClose', async () => app.triage.close());
-  await app.register(authPlugin, { secureCookies: options.secureCookies });
+  await app.register(authPlugin, { secureCookies: options.secureCookies, secretKey: options.secretKey });
   await app.register(liveRoutes);
   await app.register(triageRoutes);
   await app.register(auditRoutes);

@@ -19,4 +19,13 @@ export const ConflictError = createError('HAVEN_ERR_CONFLICT', 'The incident was
 export const ContentTypeError = createError('HAVEN_ERR_CONTENT_TYPE', 'Changes must be sent as application/json', 415);
 export const IllegalTransitionError = createError('HAVEN_ERR_ILLEGAL_TRANSITION', '%s', 422);
 export const RateLimitedError = createError('HAVEN_ERR_RATE_LIMITED', 'Too many failed sign-ins; try again later', 429);
+export const EnrolmentRateLimitedError = createError('HAVEN_ERR_RATE_LIMITED', 'Too many failed enrolments from this address; try again later', 429);
+export const TotpReusedError = createError('HAVEN_ERR_TOTP_REQUIRED', 'That code has been used already; enter the next code from your authenticator app', 401);
+/** The operator's fault, not the user's: encrypted TOTP secrets cannot be read without the key they were sealed with. */
+export const SecretKeyUnavailableError = createError(
+  'HAVEN_ERR_SECRET_KEY',
+  "Two-factor sign-in cannot be checked: the collector's secret key is missing or has changed. Tell your administrator.",
+  503,
+);
+export const ForbiddenOriginError = createError('HAVEN_ERR_FORBIDDEN_ORIGIN', "The live feed is only for pages served from Haven's own address", 403);
 export const RefusedError = createError('HAVEN_ERR_REFUSED', '%s', 409);

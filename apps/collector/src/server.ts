@@ -21,6 +21,8 @@ async function main(): Promise<void> {
     logger,
     shutdownGraceMs: env.HAVEN_SHUTDOWN_GRACE_SECONDS * 1000,
     trustProxy: env.HAVEN_TRUST_PROXY,
+    publicUrl: env.HAVEN_PUBLIC_URL,
+    secretKey: env.secretKey,
     secureCookies: env.HAVEN_PUBLIC_URL?.startsWith('https://') ?? false,
     alerts: {
       smtpUrl: env.HAVEN_SMTP_URL,

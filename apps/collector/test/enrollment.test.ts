@@ -100,4 +100,31 @@ describe.each(availableDrivers())('enrollment (%s)', (driver) => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ error: 'HAVEN_ERR_NOT_FOUND', message: 'No such route', statusCode: 404 });
   });
+
+  it('answers 415 for a body that is not JSON, as the protocol says', async () => {
+    const { token } = await createEnrollmentToken(app.database.db, { schoolId });
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/enroll', headers: { 'content-type': type }, payload: JSON.stringify(body(token)) });
+      expect(res.statusCode).toBe(415);
+      expect(res.json()).toMatchObject({ error: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    }
+  });
+
+  it('slows token guessing from one address without stopping enrolment from others', async () => {
+    const from = (remoteAddress: string, payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/enroll', remoteAddress, payload: payload as object });
+    for (let i = 0; i < 20; i++) expect((await from('192.0.2.44', body(`hvn_enr_guess-${i}`))).statusCode).toBe(401);
+    const { token } = await createEnrollmentToken(app.database.db, { schoolId });
+    const limited = await from('192.0.2.44', body(token));
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error).toBe('HAVEN_ERR_RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await from('10.9.0.1', body(token))).statusCode).toBe(201);
+    // Kept in the database: a restarted collector still refuses that address.
+    const restarted = await buildApp({ database: app.database, logger: createLogger('silent') });
+    try {
+      expect((await restarted.inject({ method: 'POST', url: '/api/v1/enroll', remoteAddress: '192.0.2.44', payload: body(token) })).statusCode).toBe(429);
+    } finally {
+      await restarted.close();
+    }
+  });
 });

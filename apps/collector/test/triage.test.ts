@@ -6,7 +6,7 @@ import { queryRows } from '../src/db-rows';
 import { createLogger } from '../src/logger';
 import { totpAt } from '../src/auth/totp';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
-import { sendGrouped, startCollector, type Harness } from './support/harness';
+import { sendGrouped, startCollector, TEST_SECRET_KEY, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
 const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
@@ -332,7 +332,8 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     const noCode = await login({ email: member.email, password: member.password });
     expect(noCode.status).toBe(401);
     expect(((await noCode.json()) as { error: string }).error).toBe('HAVEN_ERR_TOTP_REQUIRED');
-    expect((await login({ email: member.email, password: member.password, totp: totpAt(setup.body.secret) })).status).toBe(200);
+    // The enabling code was used once; the next step's code signs in (a drifting clock's is accepted).
+    expect((await login({ email: member.email, password: member.password, totp: totpAt(setup.body.secret, Date.now() + 30_000) })).status).toBe(200);
 
     const unknown = await login({ email: 'nobody@school.example', password: 'whatever it is' });
     expect(unknown.status).toBe(401);
@@ -344,9 +345,9 @@ describe(`incidents, workflow and access over the staff API (${driver})`, () => 
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 
     // Behind the school's TLS proxy (an https:// public address) the cookie is Secure.
-    const behindProxy = await buildApp({ database: h.database, logger: createLogger('silent'), alertSweepMs: 0, secureCookies: true });
+    const behindProxy = await buildApp({ database: h.database, logger: createLogger('silent'), alertSweepMs: 0, secureCookies: true, secretKey: TEST_SECRET_KEY });
     try {
-      const reply = await behindProxy.inject({ method: 'POST', url: '/api/auth/login', payload: { email: member.email, password: member.password, totp: totpAt(setup.body.secret) } });
+      const reply = await behindProxy.inject({ method: 'POST', url: '/api/auth/login', payload: { email: members.head.email, password: members.head.password } });
       expect(reply.statusCode).toBe(200);
       expect(String(reply.headers['set-cookie'])).toMatch(/; Secure/);
     } finally {

@@ -1,56 +1,58 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import { staff, staffSessions } from '@haven/db';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { queryRows } from '../db-rows';
 import {
   BadLoginError,
   ContentTypeError,
   RateLimitedError,
+  RefusedError,
+  SecretKeyUnavailableError,
   TotpRequiredError,
+  TotpReusedError,
   UnauthenticatedError,
   ValidationError,
 } from '../errors';
+import { text } from '../input/schemas';
 import { normaliseEmail, loadPrincipal } from '../staff/repository';
 import { capabilities, type Principal } from './access';
 import { checkPassword } from './passwords';
-import { LoginLimiter } from './rate-limit';
-import { newTotpSecret, otpauthUrl, verifyTotp } from './totp';
+import { accountKey, type AttemptLimits } from './rate-limit';
+import { isSealed, SecretBox, SecretKeyError } from './secret-box';
+import { hashToken, SESSION_IDLE_MS, SESSION_MAX_MS } from './sessions';
+import { matchTotp, newTotpSecret, otpauthUrl } from './totp';
 
 declare module 'fastify' {
   // eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- declaration merging needs an interface
   interface FastifyRequest {
     principal: Principal | null;
+    /** The session's id (the SHA-256 of its token) when signed in: the live feed closes with it. */
+    sessionId: string | null;
   }
   // eslint-disable-next-line @typescript-eslint/consistent-type-definitions -- declaration merging needs an interface
   interface FastifyInstance {
-    loginLimiter: { byEmail: LoginLimiter; byClient: LoginLimiter };
+    /** Failed sign-ins and enrolments, counted in the database (decorated in app.ts for enrolment too). */
+    attemptLimits: AttemptLimits;
   }
 }
 
 export const SESSION_COOKIE = 'haven_session';
-/** A session ends 12 hours after sign-in, or after an hour without use. */
-const SESSION_MAX_MS = 12 * 3600_000;
-const SESSION_IDLE_MS = 3600_000;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const LoginSchema = z
+  .object({
+    email: text({ min: 3, max: 254 }),
+    password: text({ min: 1, max: 1024 }),
+    totp: text({ max: 12 }).optional(),
+  })
+  .strict();
+type Login = z.infer<typeof LoginSchema>;
 
-const LoginSchema = z.object({
-  email: z.string().min(3).max(254),
-  password: z.string().min(1).max(1024),
-  totp: z.string().max(12).optional(),
-});
-
-export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
+const TotpEnableSchema = z.object({ code: text({ max: 12 }) }).strict();
+type TotpEnable = z.infer<typeof TotpEnableSchema>;
 
 /** The signed-in member of staff, or a 401. */
 export function requirePrincipal(request: FastifyRequest): Principal {
@@ -58,19 +60,66 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+export type AuthOptions = {
+  secureCookies?: boolean;
+  /** The operator's 32-byte key: TOTP secrets are sealed with it. Without it TOTP cannot be turned on. */
+  secretKey?: Buffer;
+};
+
 /**
- * Staff sign-in: argon2id passwords, optional TOTP, an opaque session token in an HttpOnly,
- * SameSite=Strict cookie (only its SHA-256 is stored), failed sign-ins limited per address and
- * per client. Every /api request gets `request.principal` (null when signed out).
+ * Staff sign-in: argon2id passwords, optional TOTP (secrets sealed with the operator's key, each
+ * code accepted once), an opaque session token in an HttpOnly, SameSite=Strict cookie (only its
+ * SHA-256 is stored), failed sign-ins limited in the database (rate-limit.ts). Every /api
+ * request gets `request.principal` (null when signed out).
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, options: { secureCookies?: boolean }) => {
+  async (app: FastifyInstance, options: AuthOptions) => {
     await app.register(cookie);
-    // Five wrong passwords lock one account for a while; a whole school may sit behind one
-    // address, so a client address gets more room before it is stopped.
-    app.decorate('loginLimiter', { byEmail: new LoginLimiter(5), byClient: new LoginLimiter(50) });
     app.decorateRequest('principal', null);
+    app.decorateRequest('sessionId', null);
     const db = app.database.db;
+    const box = options.secretKey ? new SecretBox(options.secretKey) : null;
+
+    // Secrets stored before encryption are sealed at the first start with a key; without a key
+    // they keep working (nobody is locked out) and the log says so.
+    app.addHook('onReady', async () => {
+      const plain = await queryRows<{ id: string; totp_secret: string }>(
+        db,
+        sql`select id, totp_secret from staff where totp_secret is not null and totp_secret not like 'v1:%'`,
+      );
+      if (plain.length === 0) return;
+      if (!box) {
+        app.log.warn({ accounts: plain.length }, 'TOTP secrets are stored unencrypted: set HAVEN_SECRET_KEY (or HAVEN_SECRET_KEY_FILE) to encrypt them.');
+        return;
+      }
+      for (const row of plain) {
+        await db.execute(sql`update staff set totp_secret = ${box.seal(row.totp_secret, row.id)} where id = ${row.id} and totp_secret = ${row.totp_secret}`);
+      }
+      app.log.info({ accounts: plain.length }, 'TOTP secrets encrypted with the secret key.');
+    });
+
+    /** The plain TOTP secret of an account, whether sealed or from before encryption. */
+    const openSecret = (stored: string, staffId: string): string => {
+      if (!isSealed(stored)) return stored;
+      if (!box) throw new SecretKeyUnavailableError();
+      try {
+        return box.open(stored, staffId);
+      } catch (err) {
+        if (err instanceof SecretKeyError) throw new SecretKeyUnavailableError();
+        throw err;
+      }
+    };
+
+    /** Accepts a code once: its step must come after the last one used on this account. */
+    const useCode = async (staffId: string, secret: string, code: string): Promise<'ok' | 'wrong' | 'reused'> => {
+      const step = matchTotp(secret, code.trim());
+      if (step === null) return 'wrong';
+      const [taken] = await queryRows<{ id: string }>(
+        db,
+        sql`update staff set totp_last_step = ${step} where id = ${staffId} and (totp_last_step is null or totp_last_step < ${step}) returning id`,
+      );
+      return taken ? 'ok' : 'reused';
+    };
 
     app.addHook('onRequest', async (request) => {
       if (!request.url.startsWith('/api/') || request.url.startsWith('/api/v1/')) return;
@@ -92,6 +141,7 @@ export const authPlugin = fp(
         await db.update(staffSessions).set({ lastSeenAt: now }).where(eq(staffSessions.id, id));
       }
       request.principal = await loadPrincipal(db, row.staffId);
+      if (request.principal) request.sessionId = id;
     });
 
     const setSession = (request: FastifyRequest, reply: FastifyReply, token: string) =>
@@ -104,35 +154,36 @@ export const authPlugin = fp(
         maxAge: SESSION_MAX_MS / 1000,
       });
 
-    app.post('/api/auth/login', { bodyLimit: 4096 }, async (request, reply) => {
-      const body = parseBody(LoginSchema, request.body);
+    app.post<{ Body: Login }>('/api/auth/login', { bodyLimit: 4096, schema: { body: LoginSchema } }, async (request, reply) => {
+      const body = request.body;
       const email = normaliseEmail(body.email);
-      const limits = app.loginLimiter;
-      const wait = Math.max(limits.byEmail.retryAfterMs([email]), limits.byClient.retryAfterMs([request.ip]));
-      const failed = () => {
-        limits.byEmail.fail([email]);
-        limits.byClient.fail([request.ip]);
-      };
-      if (wait > 0) {
-        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      const account = accountKey(email);
+      const limits = app.attemptLimits;
+      // request.ip is the client as the trusted proxy saw it (HAVEN_TRUST_PROXY), never a value the client chose.
+      const refusal = await limits.signInRefusal(account, request.ip);
+      if (refusal) {
+        reply.header('retry-after', String(Math.ceil(refusal.retryAfterMs / 1000)));
+        request.log.info({ limit: refusal.limit }, 'Sign-in refused: too many failures.');
         throw new RateLimitedError();
       }
+      const failed = () => limits.record('sign_in', false, request.ip, account);
       const [person] = await db.select().from(staff).where(eq(staff.email, email));
       const ok = await checkPassword(person && !person.disabledAt ? person.passwordHash : null, body.password);
       if (!ok || !person) {
-        failed();
+        await failed();
         request.log.info({ reason: 'password' }, 'Sign-in refused.');
         throw new BadLoginError();
       }
       if (person.totpEnabled && person.totpSecret) {
         if (!body.totp) throw new TotpRequiredError();
-        if (!verifyTotp(person.totpSecret, body.totp.trim())) {
-          failed();
-          request.log.info({ reason: 'totp' }, 'Sign-in refused.');
-          throw new TotpRequiredError();
+        const used = await useCode(person.id, openSecret(person.totpSecret, person.id), body.totp);
+        if (used !== 'ok') {
+          await failed();
+          request.log.info({ reason: used === 'reused' ? 'totp-reused' : 'totp' }, 'Sign-in refused.');
+          throw used === 'reused' ? new TotpReusedError() : new TotpRequiredError();
         }
       }
-      limits.byEmail.succeed([email]);
+      await limits.record('sign_in', true, request.ip, account);
       const token = randomBytes(32).toString('base64url');
       const now = new Date();
       await db.insert(staffSessions).values({ id: hashToken(token), staffId: person.id, expiresAt: new Date(now.getTime() + SESSION_MAX_MS) });
@@ -145,7 +196,12 @@ export const authPlugin = fp(
 
     app.post('/api/auth/logout', async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
-      if (token) await db.delete(staffSessions).where(eq(staffSessions.id, hashToken(token)));
+      if (token) {
+        const id = hashToken(token);
+        await db.delete(staffSessions).where(eq(staffSessions.id, id));
+        // The session's live feed ends with it, not at the next periodic check.
+        app.live.endSession(id);
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send();
     });
@@ -154,19 +210,26 @@ export const authPlugin = fp(
 
     app.post('/api/me/totp', async (request) => {
       const me = requirePrincipal(request);
+      if (!box) {
+        throw new RefusedError(
+          'Two-factor sign-in cannot be turned on yet: the administrator must first give Haven a secret key (HAVEN_SECRET_KEY) to keep authenticator secrets encrypted.',
+        );
+      }
       const secret = newTotpSecret();
-      await db.update(staff).set({ totpSecret: secret, totpEnabled: false }).where(eq(staff.id, me.staffId));
+      await db.update(staff).set({ totpSecret: box.seal(secret, me.staffId), totpEnabled: false, totpLastStep: null }).where(eq(staff.id, me.staffId));
       return { secret, otpauthUrl: otpauthUrl(secret, me.email) };
     });
 
-    app.post('/api/me/totp/enable', async (request, reply) => {
+    app.post<{ Body: TotpEnable }>('/api/me/totp/enable', { schema: { body: TotpEnableSchema } }, async (request, reply) => {
       const me = requirePrincipal(request);
-      const { code } = parseBody(z.object({ code: z.string().max(12) }), request.body);
       const [row] = await db.select({ secret: staff.totpSecret }).from(staff).where(eq(staff.id, me.staffId));
-      if (!row?.secret || !verifyTotp(row.secret, code.trim())) throw new ValidationError('code: does not match; check the time on your device');
+      if (!row?.secret || (await useCode(me.staffId, openSecret(row.secret, me.staffId), request.body.code)) !== 'ok') {
+        throw new ValidationError('code: does not match; check the time on your device');
+      }
       await db.update(staff).set({ totpEnabled: true }).where(eq(staff.id, me.staffId));
-      // Other sessions were opened without the second factor: end them.
-      await db.execute(sql`delete from staff_sessions where staff_id = ${me.staffId} and id <> ${hashToken(request.cookies[SESSION_COOKIE] ?? '')}`);
+      // Other sessions were opened without the second factor: end them, and their live feeds.
+      await db.execute(sql`delete from staff_sessions where staff_id = ${me.staffId} and id <> ${request.sessionId ?? ''}`);
+      await app.live.recheck();
       return reply.code(204).send();
     });
   },

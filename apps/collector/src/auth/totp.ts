@@ -56,17 +56,25 @@ export function totpAt(secretBase32: string, at: number = Date.now()): string {
   return hotp(base32Decode(secretBase32), Math.floor(at / 1000 / STEP_SECONDS));
 }
 
-/** Accepts the code of this 30 s step or the one either side (clock drift). */
-export function verifyTotp(secretBase32: string, code: string, at: number = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
+/**
+ * The 30 s step whose code this is — this step or the one either side (clock drift) — or null.
+ * The caller refuses a step at or before the last one it accepted, so a code works once.
+ */
+export function matchTotp(secretBase32: string, code: string, at: number = Date.now()): number | null {
+  if (!/^\d{6}$/.test(code)) return null;
   const secret = base32Decode(secretBase32);
   const step = Math.floor(at / 1000 / STEP_SECONDS);
-  let ok = false;
+  let matched: number | null = null;
+  // Every candidate is compared, so the time taken does not say which one matched.
   for (const delta of [-1, 0, 1]) {
     const expected = Buffer.from(hotp(secret, step + delta));
-    if (timingSafeEqual(expected, Buffer.from(code))) ok = true;
+    if (timingSafeEqual(expected, Buffer.from(code)) && matched === null) matched = step + delta;
   }
-  return ok;
+  return matched;
+}
+
+export function verifyTotp(secretBase32: string, code: string, at: number = Date.now()): boolean {
+  return matchTotp(secretBase32, code, at) !== null;
 }
 
 export function otpauthUrl(secretBase32: string, account: string, issuer = 'Haven'): string {

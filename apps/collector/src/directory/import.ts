@@ -2,6 +2,7 @@ import type { HavenDatabase } from '@haven/db';
 import { sql } from 'drizzle-orm';
 import { queryRows, ts } from '../db-rows';
 import { parseCsv } from './csv';
+import { codePoints } from '../input/schemas';
 
 /** One person as the MIS export describes them, checked and normalised. */
 export type DirectoryRow = {
@@ -139,7 +140,7 @@ export function validateDirectory(csvText: string): DirectoryValidation {
       if (UPN.test(upn)) externalId = upn;
       else problem('upn', `UPN must be 13 characters: a letter, 11 digits, then a digit or a letter (found ${found(get('upn'))}).`);
     } else if (admission) {
-      if (admission.length > MAX_KEY_CHARS || CONTROL.test(admission)) problem('admissionnumber', `admission number must be at most ${MAX_KEY_CHARS} characters on one line.`);
+      if (codePoints(admission) > MAX_KEY_CHARS || CONTROL.test(admission)) problem('admissionnumber', `admission number must be at most ${MAX_KEY_CHARS} characters on one line.`);
       else externalId = admission;
     } else {
       problem(index.has('upn') ? 'upn' : 'admissionnumber', 'give a UPN or an admission number.');
@@ -153,7 +154,7 @@ export function validateDirectory(csvText: string): DirectoryValidation {
     const name = (column: 'forename' | 'surname') => {
       const value = get(column);
       if (!value) problem(column, `${COLUMNS[column]} is empty.`);
-      else if (value.length > MAX_NAME_CHARS) problem(column, `${COLUMNS[column]} is longer than ${MAX_NAME_CHARS} characters.`);
+      else if (codePoints(value) > MAX_NAME_CHARS) problem(column, `${COLUMNS[column]} is longer than ${MAX_NAME_CHARS} characters.`);
       else if (CONTROL.test(value)) problem(column, `${COLUMNS[column]} must be on one line, without control characters.`);
       return value;
     };
@@ -179,7 +180,7 @@ export function validateDirectory(csvText: string): DirectoryValidation {
 
     const classText = get('class');
     if (kind === 'pupil' && !classText) problem('class', 'a pupil needs a class.');
-    else if (classText.length > MAX_NAME_CHARS) problem('class', `class is longer than ${MAX_NAME_CHARS} characters.`);
+    else if (codePoints(classText) > MAX_NAME_CHARS) problem('class', `class is longer than ${MAX_NAME_CHARS} characters.`);
     else if (CONTROL.test(classText)) problem('class', 'class must be on one line, without control characters.');
 
     const usernameText = get('osusername');

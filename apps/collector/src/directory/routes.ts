@@ -4,7 +4,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../auth/access';
-import { parseBody, requirePrincipal } from '../auth/plugin';
+import { requirePrincipal } from '../auth/plugin';
+import { text } from '../input/schemas';
 import { recordAudit } from '../audit/repository';
 import { queryRows, toDate, ts } from '../db-rows';
 import { ForbiddenError } from '../errors';
@@ -19,7 +20,8 @@ export const MAX_PROBLEMS_LISTED = 1000;
 const UNMATCHED_DAYS = 30;
 const UNMATCHED_LIMIT = 1000;
 
-const ImportSchema = z.object({ csv: z.string(), dryRun: z.boolean().optional() }).strict();
+const ImportSchema = z.object({ csv: text(), dryRun: z.boolean().optional() }).strict();
+type Import = z.infer<typeof ImportSchema>;
 
 /** The signed-in member of staff, if they hold one of the roles at the school in the path; else 403. */
 function requireSchoolRole(request: FastifyRequest, roles: readonly Role[]): { me: Principal; schoolId: string } {
@@ -45,9 +47,9 @@ function refuse(request: FastifyRequest, reply: FastifyReply, problems: Director
 export async function directoryRoutes(app: FastifyInstance): Promise<void> {
   const db = app.database.db;
 
-  app.post('/api/schools/:schoolId/directory/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
+  app.post<{ Body: Import }>('/api/schools/:schoolId/directory/import', { bodyLimit: IMPORT_BODY_LIMIT, schema: { body: ImportSchema } }, async (request, reply) => {
     const { me, schoolId } = requireSchoolRole(request, ['technician', 'head']);
-    const body = parseBody(ImportSchema, request.body);
+    const body = request.body;
     const dryRun = body.dryRun === true;
     const started = performance.now();
     const checked = validateDirectory(body.csv);

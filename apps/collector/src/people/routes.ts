@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../auth/access';
-import { parseBody, requirePrincipal } from '../auth/plugin';
+import { requirePrincipal } from '../auth/plugin';
+import { reason, text, uuid } from '../input/schemas';
 import { recordAudit } from '../audit/repository';
 import { isoOrNull, queryRows, UUID_PATTERN } from '../db-rows';
 import { ForbiddenError, NotFoundError, RefusedError } from '../errors';
@@ -11,7 +12,11 @@ import { removeIncident } from '../retention/purge';
 import { CATEGORY_LABELS, REFERRAL_ACTIONS, ukTime, whyFlagged } from '../triage/workflow';
 
 const UUID = UUID_PATTERN;
-const REASON = z.string().trim().min(10, 'give a reason of at least 10 characters').max(500);
+const REASON = reason();
+const SearchSchema = z.object({ schoolId: uuid('a school id'), q: text({ max: 100 }).default('') });
+const FlagSchema = z.object({ vulnerable: z.boolean(), reason: REASON }).strict();
+const SubjectAccessSchema = z.object({ reason: REASON, format: z.enum(['json', 'html']).default('json') }).strict();
+const EraseSchema = z.object({ reason: REASON }).strict();
 const REFERRALS = new Set(REFERRAL_ACTIONS);
 
 type PersonRow = {
@@ -193,9 +198,9 @@ export async function peopleRoutes(app: FastifyInstance): Promise<void> {
   const db = app.database.db;
 
   /** People of a school, to attribute an incident to (DSL, deputy, head). */
-  app.get('/api/people', async (request) => {
+  app.get<{ Querystring: z.infer<typeof SearchSchema> }>('/api/people', { schema: { querystring: SearchSchema } }, async (request) => {
     const me = requirePrincipal(request);
-    const q = parseBody(z.object({ schoolId: z.string().regex(UUID, 'must be a school id'), q: z.string().max(100).default('') }), request.query);
+    const q = request.query;
     if (!me.roles.some((r) => r.schoolId === q.schoolId && ['dsl', 'deputy_dsl', 'head'].includes(r.role))) throw new ForbiddenError();
     const like = `%${q.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
     const rows = await queryRows<{ id: string; display_name: string; os_username: string; kind: string; year_group: string | null; class_name: string | null }>(
@@ -207,9 +212,9 @@ export async function peopleRoutes(app: FastifyInstance): Promise<void> {
     return { people: rows.map((r) => ({ id: r.id, displayName: r.display_name, osUsername: r.os_username, kind: r.kind, yearGroup: r.year_group, className: r.class_name })) };
   });
 
-  app.post('/api/people/:personId/flag', { bodyLimit: 4096 }, async (request) => {
+  app.post<{ Body: z.infer<typeof FlagSchema> }>('/api/people/:personId/flag', { bodyLimit: 4096, schema: { body: FlagSchema } }, async (request) => {
     const { me, person } = await personFor(db, request, ['dsl', 'deputy_dsl', 'head']);
-    const body = parseBody(z.object({ vulnerable: z.boolean(), reason: REASON }).strict(), request.body);
+    const body = request.body;
     await db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       await t.execute(sql`update people set vulnerable_manual = ${body.vulnerable}, updated_at = now() where id = ${person.id}`);
@@ -218,29 +223,33 @@ export async function peopleRoutes(app: FastifyInstance): Promise<void> {
     return { vulnerable: body.vulnerable };
   });
 
-  app.post('/api/people/:personId/subject-access', { bodyLimit: 4096 }, async (request, reply) => {
-    const { me, person } = await personFor(db, request, ['head']);
-    const body = parseBody(z.object({ reason: REASON, format: z.enum(['json', 'html']).default('json') }).strict(), request.body);
-    const data = await db.transaction(async (tx) => {
-      const t = tx as unknown as HavenDatabase;
-      await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId: person.school_id, action: 'subject_access.export', incidentId: null, reason: body.reason });
-      return subjectAccess(t, person);
-    });
-    request.log.info({ personId: person.id, incidents: data.incidents.length, events: data.events.length }, 'Subject access export made.');
-    const name = `haven-subject-access-${person.id}.${body.format}`;
-    reply.header('content-disposition', `attachment; filename="${name}"`);
-    if (body.format === 'html') return reply.type('text/html; charset=utf-8').send(subjectAccessHtml(data));
-    return data;
-  });
+  app.post<{ Body: z.infer<typeof SubjectAccessSchema> }>(
+    '/api/people/:personId/subject-access',
+    { bodyLimit: 4096, schema: { body: SubjectAccessSchema } },
+    async (request, reply) => {
+      const { me, person } = await personFor(db, request, ['head']);
+      const body = request.body;
+      const data = await db.transaction(async (tx) => {
+        const t = tx as unknown as HavenDatabase;
+        await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId: person.school_id, action: 'subject_access.export', incidentId: null, reason: body.reason });
+        return subjectAccess(t, person);
+      });
+      request.log.info({ personId: person.id, incidents: data.incidents.length, events: data.events.length }, 'Subject access export made.');
+      const name = `haven-subject-access-${person.id}.${body.format}`;
+      reply.header('content-disposition', `attachment; filename="${name}"`);
+      if (body.format === 'html') return reply.type('text/html; charset=utf-8').send(subjectAccessHtml(data));
+      return data;
+    },
+  );
 
   /**
    * Erasure of what Haven holds about a person's monitoring, where it is lawful: refused while
    * any of their incidents is open or was referred (safeguarding records must then be kept).
    * Their directory entry stays: the MIS import is its source.
    */
-  app.post('/api/people/:personId/erase', { bodyLimit: 4096 }, async (request) => {
+  app.post<{ Body: z.infer<typeof EraseSchema> }>('/api/people/:personId/erase', { bodyLimit: 4096, schema: { body: EraseSchema } }, async (request) => {
     const { me, person } = await personFor(db, request, ['head']);
-    const body = parseBody(z.object({ reason: REASON }).strict(), request.body);
+    const body = request.body;
     return db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       const data = await subjectAccess(t, person);

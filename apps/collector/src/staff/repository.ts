@@ -2,6 +2,7 @@ import { ROLES, schools, staff, staffRoles, type HavenDatabase, type Role } from
 import { eq } from 'drizzle-orm';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords';
 import type { Principal } from '../auth/access';
+import { codePoints } from '../input/schemas';
 
 export type NewStaff = { email: string; displayName: string; password: string; roles: { schoolId: string; role: Role }[] };
 
@@ -10,7 +11,7 @@ export function normaliseEmail(email: string): string {
 }
 
 export async function createStaff(db: HavenDatabase, input: NewStaff): Promise<{ id: string }> {
-  if (input.password.length < MIN_PASSWORD_LENGTH) throw new Error(`a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (codePoints(input.password) < MIN_PASSWORD_LENGTH) throw new Error(`a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   for (const r of input.roles) if (!ROLES.includes(r.role)) throw new Error(`unknown role ${r.role}`);
   const passwordHash = await hashPassword(input.password);
   return db.transaction(async (tx) => {

@@ -5,7 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { canSeeIncident, incidentScopes, type Principal } from '../auth/access';
-import { parseBody, requirePrincipal } from '../auth/plugin';
+import { requirePrincipal } from '../auth/plugin';
+import { isoDate, queryInt, reason, text, uuid } from '../input/schemas';
 import { recordAudit } from '../audit/repository';
 import { queryRows, UUID_PATTERN } from '../db-rows';
 import { ConflictError, ForbiddenError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors';
@@ -15,17 +16,17 @@ import { ACTIONS, ACTIVITY_TYPES, CONCERN_LEVELS, INVOLVEMENT, MAX_NOTE_CHARS, m
 
 const UUID = UUID_PATTERN;
 const values = (options: { value: string }[]) => options.map((o) => o.value) as [string, ...string[]];
-const DATE = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
 const QuerySchema = z.object({
-  status: z.union([z.string(), z.array(z.string())]).optional(),
+  status: z.union([text({ max: 20 }), z.array(text({ max: 20 })).max(10)]).optional(),
   category: z.enum(CATEGORIES).optional(),
-  schoolId: z.string().regex(UUID, 'must be a school id').optional(),
-  yearGroup: z.string().max(20).optional(),
-  from: DATE.optional(),
-  to: DATE.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(200),
+  schoolId: uuid('a school id').optional(),
+  yearGroup: text({ max: 20 }).optional(),
+  from: isoDate().optional(),
+  to: isoDate().optional(),
+  limit: queryInt(1, 500).default(200),
 });
+type Query = z.infer<typeof QuerySchema>;
 
 const PatchSchema = z
   .object({
@@ -36,12 +37,20 @@ const PatchSchema = z
     concernLevel: z.enum(values(CONCERN_LEVELS)).nullable().optional(),
     actions: z.array(z.enum(values(ACTIONS))).max(ACTIONS.length).optional(),
     outcome: z.enum(values(OUTCOMES)).nullable().optional(),
-    assigneeId: z.string().regex(UUID, 'must be a staff id').nullable().optional(),
-    note: z.string().trim().min(1).max(MAX_NOTE_CHARS, `must be at most ${MAX_NOTE_CHARS} characters`).optional(),
+    assigneeId: uuid('a staff id').nullable().optional(),
+    note: text({ min: 1, max: MAX_NOTE_CHARS, trim: true }).optional(),
   })
   .strict();
+type Patch = z.infer<typeof PatchSchema>;
 
-const ReasonSchema = z.object({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(500) }).strict();
+const ReasonSchema = z.object({ reason: reason() }).strict();
+type Reason = z.infer<typeof ReasonSchema>;
+
+const AttributeSchema = z.object({ personId: uuid('a person id'), reason: text({ max: 500, trim: true }).optional() }).strict();
+type Attribute = z.infer<typeof AttributeSchema>;
+
+const ChronologySchema = z.object({ schoolId: uuid('a school id'), subject: text({ min: 1, max: 256 }) });
+type Chronology = z.infer<typeof ChronologySchema>;
 
 /** Someone who may read incidents at all (else 403), and the incident if it is theirs to see (else 404). */
 async function visibleIncident(db: HavenDatabase, request: FastifyRequest): Promise<{ me: Principal; id: string; schoolId: string }> {
@@ -68,11 +77,11 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return meta();
   });
 
-  app.get('/api/incidents', async (request) => {
+  app.get<{ Querystring: Query }>('/api/incidents', { schema: { querystring: QuerySchema } }, async (request) => {
     const me = requirePrincipal(request);
     const scopes = incidentScopes(me);
     if (scopes.length === 0) throw new ForbiddenError();
-    const q = parseBody(QuerySchema, request.query);
+    const q = request.query;
     const asked = q.status === undefined ? ['open'] : Array.isArray(q.status) ? q.status : [q.status];
     const statuses = new Set<IncidentStatus>();
     for (const s of asked) {
@@ -95,9 +104,9 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return { incident: { ...found.detail, allowedStatuses: TRANSITIONS[status] } };
   });
 
-  const reveal = async (request: FastifyRequest, action: 'evidence.reveal' | 'evidence.export') => {
+  const reveal = async (request: FastifyRequest<{ Body: Reason }>, action: 'evidence.reveal' | 'evidence.export') => {
     const { me, id, schoolId } = await visibleIncident(db, request);
-    const { reason } = parseBody(ReasonSchema, request.body);
+    const { reason } = request.body;
     return db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId, action, incidentId: id, reason });
@@ -114,12 +123,12 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     });
   };
 
-  app.post('/api/incidents/:id/evidence', { bodyLimit: 4096 }, async (request) => {
+  app.post<{ Body: Reason }>('/api/incidents/:id/evidence', { bodyLimit: 4096, schema: { body: ReasonSchema } }, async (request) => {
     const { evidence } = await reveal(request, 'evidence.reveal');
     return { evidence };
   });
 
-  app.post('/api/incidents/:id/export', { bodyLimit: 4096 }, async (request, reply) => {
+  app.post<{ Body: Reason }>('/api/incidents/:id/export', { bodyLimit: 4096, schema: { body: ReasonSchema } }, async (request, reply) => {
     const { evidence, id } = await reveal(request, 'evidence.export');
     const found = await incidentDetail(db, id);
     reply.header('content-disposition', `attachment; filename="haven-incident-${id}.json"`);
@@ -146,9 +155,9 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
   });
 
-  app.patch('/api/incidents/:id', { bodyLimit: 16 * 1024 }, async (request) => {
+  app.patch<{ Body: Patch }>('/api/incidents/:id', { bodyLimit: 16 * 1024, schema: { body: PatchSchema } }, async (request) => {
     const { me, id, schoolId } = await visibleIncident(db, request);
-    const body = parseBody(PatchSchema, request.body);
+    const body = request.body;
     await db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       const wf = await getWorkflow(t, id, true);
@@ -210,9 +219,9 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
   });
 
-  app.post('/api/incidents/:id/attribute', { bodyLimit: 4096 }, async (request) => {
+  app.post<{ Body: Attribute }>('/api/incidents/:id/attribute', { bodyLimit: 4096, schema: { body: AttributeSchema } }, async (request) => {
     const { me, id, schoolId } = await visibleIncident(db, request);
-    const body = parseBody(z.object({ personId: z.string().regex(UUID, 'must be a person id'), reason: z.string().trim().max(500).optional() }).strict(), request.body);
+    const body = request.body;
     const toHead = await db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       const [incident] = await queryRows<{ subject_kind: string; subject_key: string; device_id: string | null; hostname: string | null; room: string | null; severity: number; merged_into_id: string | null }>(
@@ -258,11 +267,11 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return { incident: { ...found!.detail, allowedStatuses: TRANSITIONS[found!.workflow.status] } };
   });
 
-  app.get('/api/people/chronology', async (request) => {
+  app.get<{ Querystring: Chronology }>('/api/people/chronology', { schema: { querystring: ChronologySchema } }, async (request) => {
     const me = requirePrincipal(request);
     const scopes = incidentScopes(me);
     if (scopes.length === 0) throw new ForbiddenError();
-    const q = parseBody(z.object({ schoolId: z.string().regex(UUID, 'must be a school id'), subject: z.string().min(1).max(256) }), request.query);
+    const q = request.query;
     // Only a school where the user reads incidents: the directory entry is that school's data too.
     if (!scopes.some((s) => s.schoolId === q.schoolId)) throw new NotFoundError('person');
     return personChronology(db, scopes, q.schoolId, q.subject.toLowerCase());

@@ -9,6 +9,9 @@ import type { TestAgent } from './agent-client';
 import { createEnrollmentToken, createSchool } from '../../src/enrollment/repository';
 import { createLogger } from '../../src/logger';
 
+/** The operator's key in tests (HAVEN_SECRET_KEY): 32 bytes. */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
+
 /** A collector on a real port with its own database, and everything it logged. */
 export type Harness = {
   app: FastifyInstance;
@@ -30,7 +33,17 @@ export async function startCollector(driver: Driver, options: { shutdownGraceMs?
       done();
     },
   });
-  const app = await buildApp({ database, logger: createLogger('debug', sink), shutdownGraceMs: options.shutdownGraceMs ?? 5000, helloTimeoutMs: 1500, revocationCheckMs: 100, alertSweepMs: 0, ...options.app });
+  const app = await buildApp({
+    database,
+    logger: createLogger('debug', sink),
+    shutdownGraceMs: options.shutdownGraceMs ?? 5000,
+    helloTimeoutMs: 1500,
+    revocationCheckMs: 100,
+    alertSweepMs: 0,
+    // TOTP secrets are encrypted with the operator's key; tests use a fixed one.
+    secretKey: TEST_SECRET_KEY,
+    ...options.app,
+  });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const school = await createSchool(database.db, 'Test Academy');
   const { token } = await createEnrollmentToken(database.db, { schoolId: school.id });

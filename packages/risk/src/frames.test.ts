@@ -121,3 +121,37 @@ describe('negation and searches', () => {
     expect(scorer.score('why does she hurt yourself', keys).category).toBeNull(); // not a search: no rewrite
   });
 });
+
+describe('word forms', () => {
+  it('stems inflections to one key, and keeps derivations and short words apart', () => {
+    const { stem } = jest.requireActual<typeof import('./normalise')>('./normalise');
+    for (const [forms, key] of [
+      [['cut', 'cuts', 'cutting'], 'cut'],
+      [['stab', 'stabbed', 'stabbing', 'stabs'], 'stab'],
+      [['hate', 'hated', 'hating', 'hates'], 'hate'],
+      [['die', 'dies', 'died', 'dying'], 'die'],
+      [['starve', 'starved', 'starving'], 'starv'],
+    ] as const) {
+      for (const f of forms) expect(stem(f)).toBe(key);
+    }
+    expect(stem('killer')).toBe('killer'); // a derivation is another word
+    expect(stem('scared')).not.toBe(stem('scar'));
+    expect(stem('this')).toBe('this');
+    expect(stem('bleed')).toBe('bleed');
+  });
+
+  it('reads an unlisted inflection as its listed word, but a listed form wins', () => {
+    const lex = compileLexicon({
+      ...source(['shot', 'whoring']),
+      categories: [
+        category('violence', [{ text: 'stab him', severity: 3, flags: [] }]),
+        category('drugs', [{ text: 'shotting', severity: 3, flags: [] }]),
+        category('bullying', [{ text: 'whore', severity: 2, flags: [] }]),
+      ],
+    });
+    const scorer = new Scorer(lex);
+    expect(scorer.score('i stabbed him', keys).category).toBe('violence');
+    expect(scorer.score('he got shot', keys).category).toBeNull(); // "shotting" means dealing; "shot" is not its inflection
+    expect(scorer.score('karma whoring', keys).category).toBeNull(); // an ordinary word is not read as a slang word's inflection
+  });
+});

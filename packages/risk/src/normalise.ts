@@ -282,3 +282,103 @@ export function normalisePhrase(phrase: string): string {
     .map((t) => t.text)
     .join(' ');
 }
+
+const VOWEL = new Uint8Array(128);
+for (const c of 'aeiou') VOWEL[c.charCodeAt(0)] = 1;
+
+/** Is s[i] a vowel? "y" after a consonant counts as one ("cry", "dying"). */
+function vowelAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (VOWEL[c] === 1) return true;
+  return c === 0x79 && i > 0 && !vowelAt(s, i - 1);
+}
+
+function hasVowel(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (vowelAt(s, i)) return true;
+  return false;
+}
+
+/** Porter's measure m = 1 and the stem ends consonant–vowel–consonant (not w, x, y): "hop", "tak", "scar". */
+function shortCvc(s: string): boolean {
+  const n = s.length;
+  if (n < 3 || vowelAt(s, n - 1) || !vowelAt(s, n - 2) || vowelAt(s, n - 3)) return false;
+  const last = s[n - 1]!;
+  if (last === 'w' || last === 'x' || last === 'y') return false;
+  return measure(s) === 1;
+}
+
+/** Porter's m: the number of vowel–consonant sequences. */
+function measure(s: string): number {
+  let m = 0;
+  for (let i = 1; i < s.length; i++) if (!vowelAt(s, i) && vowelAt(s, i - 1)) m++;
+  return m;
+}
+
+const STEM_CACHE = new Map<string, string>();
+
+/**
+ * A light English stemmer (Porter's steps 1a–1c, with guards for short words), so one lexicon
+ * entry covers its inflections: "cut", "cuts", "cutting"; "hate", "hated", "hating"; "stab",
+ * "stabbed"; "pill", "pills"; "die", "dies", "died", "dying". Derivations ("killer",
+ * "hopeless") are left alone: they often mean something else. Words under four letters, words
+ * with characters other than a–z, and "-ss", "-us", "-is" endings are kept as they are.
+ * The lexicon compiler and the scorer use the same function, so both sides always agree.
+ */
+export function stem(word: string): string {
+  const n = word.length;
+  if (n < 4) {
+    // "cry", "try": the y of "cried", "tried" becomes i, so the short form must too.
+    return n === 3 && word.endsWith('y') && !vowelAt(word, 1) && !vowelAt(word, 0) ? word.slice(0, 2) + 'i' : word;
+  }
+  const hit = STEM_CACHE.get(word);
+  if (hit !== undefined) return hit;
+  let out = word;
+  for (let i = 0; i < n; i++) {
+    const c = word.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) {
+      out = '';
+      break;
+    }
+  }
+  if (out === '') out = word;
+  else out = stemAscii(word);
+  if (STEM_CACHE.size < 200_000) STEM_CACHE.set(word, out);
+  return out;
+}
+
+function stemAscii(w: string): string {
+  // 1a: plurals and third person.
+  if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (w.endsWith('ies') && w.length >= 5) w = w.slice(0, -2);
+  else if (w.endsWith('ies')) w = w.slice(0, -1); // "dies" → "die"
+  else if (w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is') && w.length >= 4) w = w.slice(0, -1);
+  // 1b: past tense and -ing.
+  let cut = '';
+  if (w.endsWith('eed')) {
+    if (w.length > 5) w = w.slice(0, -1); // "agreed" → "agree"; "bleed", "speed", "need" stay
+  } else if (w.endsWith('ied') && w.length <= 4) {
+    w = w.slice(0, -1); // "died" → "die", "lied" → "lie"
+  } else if (w.endsWith('ying') && w.length <= 5) {
+    w = w.slice(0, -4) + 'ie'; // "dying" → "die", "lying" → "lie"
+  } else if (w.endsWith('ed') && hasVowel(w.slice(0, -2)) && w.length >= 5) {
+    cut = w = w.slice(0, -2);
+  } else if (w.endsWith('ing') && hasVowel(w.slice(0, -3)) && w.length >= 6) {
+    cut = w = w.slice(0, -3);
+  }
+  if (cut) {
+    const n = w.length;
+    if (w.endsWith('at') || w.endsWith('bl') || w.endsWith('iz')) w += 'e';
+    else if (n >= 2 && w[n - 1] === w[n - 2] && !vowelAt(w, n - 1) && !'lsz'.includes(w[n - 1]!)) w = w.slice(0, -1);
+    else if (shortCvc(w)) w += 'e';
+  }
+  // 1c: final y after a consonant → i ("happy", "happier" stay apart; "cry", "cries", "cried" meet).
+  if (w.length > 2 && w.endsWith('y') && !vowelAt(w, w.length - 2)) w = w.slice(0, -1) + 'i';
+  // 5a: a final e goes when the rest is long enough and not a short cvc ("starve", "starving" →
+  // "starv"; "purge" → "purg"; but "hate", "scare" keep it, so "scare" never meets "scar").
+  if (w.length >= 5 && w.endsWith('e') && !w.endsWith('ee')) {
+    const base = w.slice(0, -1);
+    const m = measure(base);
+    if (m > 1 || (m === 1 && !shortCvc(base))) w = base;
+  }
+  return w;
+}

@@ -1,6 +1,6 @@
 import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
 import { CONTEXT_KINDS, type ContextKind } from './lexicon/source';
-import { tokenize, Token } from './normalise';
+import { stem, tokenize, Token } from './normalise';
 import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
 
 export type Source = 'title' | 'keys' | 'screen';
@@ -247,7 +247,9 @@ export class Scorer {
           ctx.ends[m.end]! |= bit;
           for (let i = m.start; i < m.end; i++) ctx.inside[i]! |= bit;
         } else if (p.kind === 'term') {
-          terms.push({ rule: this.lexicon.rules[p.rule]!, start: m.start, end: m.end });
+          const rule = this.lexicon.rules[p.rule]!;
+          if (rule.exactForms && m.end - m.start === 1 && !sameForm(rule.exactForms, tokens[m.start]!)) continue;
+          terms.push({ rule, start: m.start, end: m.end });
         } else {
           let parts = pairParts.get(p.rule);
           if (!parts) pairParts.set(p.rule, (parts = [[], [], []]));
@@ -428,6 +430,13 @@ export class Scorer {
     if (rule.needs) reason.needs = [...rule.needs];
     return { severity, why, reason };
   }
+}
+
+/** Is the token written in one of these forms (as typed, or read through leetspeak)? */
+function sameForm(forms: ReadonlySet<string>, token: Token): boolean {
+  if (forms.has(token.text)) return true;
+  for (const v of token.variants) if (forms.has(v)) return true;
+  return token.text.length > 5 && !forms.has(stem(token.text)); // a typo reading of an inflected form, not its stem
 }
 
 /** The first line of a text, at most 200 characters: where a screen shows its window's header. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalisePhrase, squeeze, Token } from '../normalise';
+import { normalisePhrase, squeeze, stem, Token } from '../normalise';
 import type { Category, Severity } from '../taxonomy';
 import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type LexiconSource, type TermFlag } from './source';
 
@@ -97,6 +97,11 @@ export type Rule = {
   needs?: readonly ContextKind[];
   /** Word classes each part named, for the explanation. */
   classes?: readonly string[][];
+  /**
+   * A one-word term written only in inflected forms ("shotting", "jewed", "homos") means
+   * something its stem does not ("shot", "jew", "homo"): it matches only these forms.
+   */
+  exactForms?: ReadonlySet<string>;
 };
 
 export type Match = { payloads: readonly Payload[]; start: number; end: number; pattern: number };
@@ -116,6 +121,10 @@ export class CompiledLexicon {
    * A reading that is itself a lexicon word, or that two words share, is not kept.
    */
   private readonly typoVocab = new Map<string, number>();
+  /** Lexicon words by id. */
+  private readonly words: string[] = [];
+  /** Lexicon words by stem: the reading of an inflection the lexicon does not list. */
+  private readonly stems = new Map<string, number>();
   /** Words of category terms and pairs (not context words), the only ones given typo readings. */
   readonly typoWords = new Set<number>();
   private readonly table = new EdgeTable();
@@ -168,13 +177,26 @@ export class CompiledLexicon {
     return false;
   }
 
-  wordId(word: string): number {
+  /**
+   * Words are keyed as written. Each is also filed under its stem (see `stem` in normalise.ts),
+   * so a token the lexicon does not list ("stabbed", "overdosing", "pills") is read as the
+   * lexicon word of the same stem ("stab", "overdose", "pill"). A listed form always wins: the
+   * lexicon's own distinctions ("threats to" is not "threat to", "gays" is not "gay") stand.
+   */
+  wordId(word: string, exact = false): number {
     let id = this.vocab.get(word);
     if (id === undefined) {
       id = this.vocab.size;
       this.vocab.set(word, id);
+      this.words.push(word);
       const sq = squeeze(word, 1);
       if (!this.squeezedVocab.has(sq)) this.squeezedVocab.set(sq, id);
+      // A joined form ("proed" from "pro ed") is an artefact, not an inflection: never stemmed.
+      if (!exact) {
+        const st = stem(word);
+        // The base form (its own stem) takes the slot; otherwise the first form listed.
+        if (st === word || !this.stems.has(st)) this.stems.set(st, id);
+      }
     }
     return id;
   }
@@ -183,8 +205,14 @@ export class CompiledLexicon {
   resolve(token: Token): number {
     const exact = this.vocab.get(token.text);
     if (exact !== undefined) return exact;
+    const inflected = this.stems.get(stem(token.text));
+    // An ordinary word is not read as an inflection of a word that is not ordinary ("whoring",
+    // "impeding"): slang and other languages' words stand only in their listed forms.
+    if (inflected !== undefined && (!this.common.has(token.text) || this.common.has(this.words[inflected]!))) return inflected;
+    // An ordinary word is what it says: no dropped-g or typo guesses ("begin" is not "beging").
+    if (this.common.has(token.text)) return -1;
     for (const v of token.variants) {
-      const id = this.vocab.get(v);
+      const id = this.vocab.get(v) ?? this.stems.get(stem(v));
       if (id !== undefined) return id;
     }
     if (token.squeezed !== null) {
@@ -208,7 +236,7 @@ export class CompiledLexicon {
     for (const prefix of RUN_ON_PREFIXES) {
       if (!text.startsWith(prefix) || text.length - prefix.length < 4) continue;
       const rest = text.slice(prefix.length);
-      if (!this.vocab.has(rest) || !this.vocab.has(prefix)) continue;
+      if (!(this.vocab.has(rest) || this.stems.has(stem(rest))) || !this.vocab.has(prefix)) continue;
       const cut = token.start + prefix.length;
       return [new Token(prefix, token.start, cut), new Token(rest, cut, token.end)];
     }
@@ -269,9 +297,9 @@ export class CompiledLexicon {
   }
 
   /** Adds a phrase (already normalised, space-separated words) with a meaning. */
-  addPattern(words: readonly string[], payload: Payload | null, typo = false): number {
+  addPattern(words: readonly string[], payload: Payload | null, typo = false, joined = false): number {
     if (words.length === 0) return -1;
-    const ids = words.map((w) => this.wordId(w));
+    const ids = words.map((w) => this.wordId(w, joined));
     for (let i = 1; i < ids.length; i++) this.bigrams.add(ids[i - 1]! * 2 ** 21 + ids[i]!);
     if (typo && payload && payload.kind !== 'context') {
       // A single word gets typo readings from four letters; inside a phrase, whose other words
@@ -498,7 +526,7 @@ function normalisedWords(phrase: string): string[] {
 function addPhrase(lex: CompiledLexicon, text: string, payload: Payload, typos = false): void {
   const expansions = expandAlternatives(text);
   if (expansions.length <= MAX_EXPANSIONS) {
-    for (const f of forms(text)) lex.addPattern(f.words, payload, typos && f.typo);
+    for (const f of forms(text)) lex.addPattern(f.words, payload, typos && f.typo, !f.typo);
     return;
   }
   // Slots: each template word's alternatives; runs of plain words become one slot.
@@ -574,6 +602,10 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         pair: false,
       });
+      const single = expandAlternatives(term.text)
+        .map((t) => normalisePhrase(t))
+        .filter((t) => t && !t.includes(' '));
+      if (single.length && single.every((w) => stem(w) !== w)) lex.rules[rule]!.exactForms = new Set(single);
       addPhrase(lex, term.text, { kind: 'term', rule }, file.language === 'en');
     }
     for (const pair of file.pairs) {

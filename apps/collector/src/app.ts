@@ -4,7 +4,7 @@ import { LIMITS } from '@haven/protocol';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { enrollmentRoutes } from './enrollment/routes';
-import { Gateway, gatewayRoutes } from './gateway/plugin';
+import { Gateway, gatewayRoutes, gatewaySocketError } from './gateway/plugin';
 import { healthRoutes } from './health/routes';
 import { Alerter, type AlertConfig } from './alerts/alerter';
 import { auditRoutes } from './audit/routes';
@@ -134,6 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const graceMs = options.shutdownGraceMs ?? 10_000;
   await app.register(websocket, {
     options: { maxPayload: LIMITS.maxFrameBytes },
+    errorHandler: gatewaySocketError,
     preClose: async () => {
       await app.gateway.shutdown(graceMs);
     },

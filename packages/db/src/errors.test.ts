@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { classifyDatabaseError, describeDatabaseError, isDatabaseUnavailable, openDatabase } from './index';
-import { availableDrivers, openTestDatabase } from './testing';
+import { availableDrivers, createTestDatabase, openTestDatabase } from './testing';
 
 /** The error a statement really throws, through drizzle, on a real driver. */
 async function failure(run: () => Promise<unknown>): Promise<unknown> {
@@ -67,6 +67,22 @@ describe('classifyDatabaseError (outages)', () => {
     }
   });
 
+  (availableDrivers().includes('postgres') ? it : it.skip)('calls a database that refuses connections unavailable', async () => {
+    const test = await createTestDatabase('postgres');
+    const name = new URL(test.url).pathname.slice(1);
+    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => undefined });
+    const client = postgres(test.url, { max: 1, connect_timeout: 2, onnotice: () => undefined });
+    try {
+      await admin.unsafe(`alter database "${name}" allow_connections false`);
+      const err = await failure(() => client`select 1`);
+      expect(isDatabaseUnavailable(err)).toBe(true);
+    } finally {
+      await client.end({ timeout: 1 });
+      await admin.end({ timeout: 1 });
+      await test.drop();
+    }
+  });
+
   (availableDrivers().includes('postgres') ? it : it.skip)('calls a terminated backend unavailable', async () => {
     const client = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => undefined });
     const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => undefined });
@@ -98,6 +114,9 @@ describe('classifyDatabaseError (outages)', () => {
     expect(classifyDatabaseError(wrapped(pg('22P05')))).toBe('data');
     expect(classifyDatabaseError(pg('23505'))).toBe('constraint');
     expect(classifyDatabaseError(pg('42601'))).toBe('internal');
+    // Refused at connection: PostgreSQL says FATAL whatever the class (here 55000).
+    expect(classifyDatabaseError(Object.assign(pg('55000'), { severity: 'FATAL' }))).toBe('unavailable');
+    expect(classifyDatabaseError(Object.assign(pg('55000'), { severity: 'ERROR' }))).toBe('internal');
     expect(classifyDatabaseError(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]))).toBe('unavailable');
   });
 });

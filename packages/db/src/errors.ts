@@ -44,7 +44,15 @@ const CLOSED_MESSAGES = [/^PGlite is closed$/, /^database is closed$/];
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-type ErrorLike = { code?: unknown; errno?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+type ErrorLike = { code?: unknown; errno?: unknown; message?: unknown; cause?: unknown; errors?: unknown; severity?: unknown };
+
+/**
+ * A server error at FATAL or PANIC ends the session: it is how PostgreSQL refuses a connection
+ * (the database does not accept connections, 55000; too many clients, 53300; starting up,
+ * 57P03; authentication, 28xxx) or ends one (terminated, 57P01). Whatever its SQLSTATE, the
+ * database cannot be used just now.
+ */
+const SESSION_ENDING = new Set(['FATAL', 'PANIC']);
 
 function sqlstateKind(state: string): DatabaseErrorKind {
   if (state === '40001' || state === '40P01') return 'conflict';
@@ -91,6 +99,7 @@ export function classifyDatabaseError(err: unknown): DatabaseErrorKind {
   for (const e of chain(err)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code && (DRIVER_CONNECTION_CODES.has(code) || SOCKET_CODES.has(code))) return 'unavailable';
+    if (typeof e.severity === 'string' && SESSION_ENDING.has(e.severity)) return 'unavailable';
     if (code && SQLSTATE.test(code)) {
       kind ??= sqlstateKind(code);
       continue;

@@ -12,6 +12,11 @@ export const CloseCode = {
   MessageTooBig: 1009,
   /** The collector failed in a way that is not the agent's fault. */
   InternalError: 1011,
+  /**
+   * RFC 6455's "Try Again Later": the agent's address sent too many hellos with a bad
+   * credential; the hello was not checked. Reconnect after a delay.
+   */
+  TryAgainLater: 1013,
   /** The frame was not valid UTF-8 JSON, or not a JSON object with a string `type`. */
   MalformedFrame: 4000,
   /** The frame's `type` is not one this protocol version defines for agents. */

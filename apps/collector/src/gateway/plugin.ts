@@ -1,7 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CloseCode, type CollectorMessage } from '@haven/protocol';
+import WebSocket from 'ws';
 import { schoolPolicy } from '../directory/policy';
-import { storeEvents } from '../ingest/repository';
+import { locateUnstorable, storeEvents } from '../ingest/repository';
+import { FailureLimiter, LogLimiter } from './limits';
 import { AgentSession } from './session';
 
 /** Seconds between protocol pings; a socket that misses one is dropped. */
@@ -12,6 +14,10 @@ export class Gateway {
   private readonly sessions = new Set<AgentSession>();
   private readonly byDevice = new Map<string, AgentSession>();
   private closing = false;
+  /** One line a minute per device or address for faults that are the client's. */
+  readonly logLimiter = new LogLimiter();
+  /** 20 hellos with a bad credential per address per minute, then 1013 until the minute is over. */
+  helloLimiter = new FailureLimiter(20, 60_000);
 
   get size(): number {
     return this.sessions.size;
@@ -77,6 +83,27 @@ export class Gateway {
   }
 }
 
+/** Errors ws and node raise on a socket because of the client: its frames or its going away. */
+function isClientSocketError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('WS_ERR_') || ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT'].includes(code));
+}
+
+/**
+ * @fastify/websocket's `errorHandler`. Its default logs every socket error at error level —
+ * an oversized or non-UTF-8 frame from any client became an operator alarm. A client's fault
+ * is logged by its session (info, rate-limited); only a failure of the gateway itself is an
+ * error here.
+ */
+export function gatewaySocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
+  if (!isClientSocketError(error)) {
+    request.log.error({ err: error, component: 'gateway' }, 'The agent gateway failed on a connection.');
+  }
+  // ws has already started its own close (1009, 1007, 1002) for a frame fault; anything
+  // still open after an error is ended here.
+  if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
+}
+
 export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   const log = app.log.child({ component: 'gateway' });
   const gateway = app.gateway;
@@ -95,7 +122,7 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
   keepalive.unref();
   app.addHook('onClose', async () => clearInterval(keepalive));
 
-  app.get('/agent', { websocket: true }, (socket) => {
+  app.get('/agent', { websocket: true }, (socket, request) => {
     const marked = socket as typeof socket & { havenAlive?: boolean };
     marked.havenAlive = true;
     socket.on('pong', () => {
@@ -109,6 +136,10 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
       database: app.database,
       metrics: app.metrics,
       policyFor: (schoolId) => schoolPolicy(app.database.db, schoolId),
+      remoteAddress: request.ip,
+      logLimiter: gateway.logLimiter,
+      helloLimiter: gateway.helloLimiter,
+      locateUnstorable: (device, events) => locateUnstorable(app.database.db, device, events),
       store: async (device, events) => {
         const result = await storeEvents(app.database.db, device, events);
         // Grouping follows the commit and never holds up the ack (docs/adr/0006).

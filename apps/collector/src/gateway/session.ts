@@ -1,4 +1,4 @@
-import type { Database } from '@haven/db';
+import { classifyDatabaseError, describeDatabaseError, type Database } from '@haven/db';
 import {
   CloseCode,
   encodeMessage,
@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import { recordHeartbeat, recordHello } from '../fleet/repository';
 import { authenticateDevice, deviceIsActive } from '../ingest/repository';
 import type { Metrics } from '../metrics/routes';
+import type { FailureLimiter, LogLimiter } from './limits';
 
 /**
  * One agent connection.
@@ -25,7 +26,8 @@ import type { Metrics } from '../metrics/routes';
  *   awaiting-hello ──hello──► authenticating ──ok──► ready ──shutdown / close──► closed
  *         │                        │                  │
  *         │ timeout, non-hello,    │ rejected,        │ malformed frame, unknown type,
- *         │ malformed frame        │ database down    │ revoked, replaced
+ *         │ malformed frame,       │ database down,   │ revoked, replaced,
+ *         │ address limited (1013) │ internal error   │ internal error (1011)
  *         └────────────────────────┴──────────────────┴──────────────► closed (close code)
  *
  * Frames are handled one at a time, in arrival order, so an ack always follows the commit
@@ -39,6 +41,14 @@ export type SessionHost = {
   policyFor(schoolId: string): Promise<PolicyMessage | null>;
   /** Stores a batch; grouping into incidents follows. */
   store(device: { id: string; schoolId: string }, events: EventsBatch['events']): Promise<{ stored: number; duplicates: number }>;
+  /** After a store failed with a data error: the index of the first event the database refuses alone. */
+  locateUnstorable(device: { id: string; schoolId: string }, events: EventsBatch['events']): Promise<number | null>;
+  /** The client's address as Fastify sees it (the proxy's client when trustProxy is set). */
+  remoteAddress: string;
+  /** One line a minute per device or address for faults that are the client's. */
+  logLimiter: LogLimiter;
+  /** Failed hellos per address. */
+  helloLimiter: FailureLimiter;
   metrics: Metrics;
   log: Logger;
   /** Called once authenticated; the host closes any older session of the same device. */
@@ -83,9 +93,10 @@ export class AgentSession {
     }, host.helloTimeoutMs);
     socket.on('message', (data, isBinary) => this.enqueue(data as Buffer | Buffer[], isBinary));
     socket.on('close', () => this.finish());
-    socket.on('error', (err) => {
-      // ws reports oversized frames and protocol violations here, then closes (1009, 1002).
-      this.log.info({ err, deviceId: this.device?.id }, 'Agent socket error; the connection is closing.');
+    socket.on('error', (err: Error & { code?: unknown }) => {
+      // ws reports oversized frames, invalid UTF-8 and protocol violations here, then closes
+      // (1009, 1007, 1002); a vanished client shows as ECONNRESET. Never ours to fix.
+      this.clientFault({ code: typeof err.code === 'string' ? err.code : undefined }, 'Agent socket error; the connection is closing.');
     });
   }
 
@@ -142,6 +153,32 @@ export class AgentSession {
       });
   }
 
+  /**
+   * Logs a fault of the client's (a refused frame, a bad credential, a dropped socket) at info,
+   * at most once a minute per device (or address before hello), with the count held back.
+   */
+  private clientFault(fields: Record<string, unknown>, message: string): void {
+    const held = this.host.logLimiter.take(this.device?.id ?? `address ${this.host.remoteAddress}`);
+    if (held === null) return;
+    this.log.info({ deviceId: this.device?.id, remoteAddress: this.host.remoteAddress, ...fields, ...(held > 0 ? { suppressed: held } : {}) }, message);
+  }
+
+  /**
+   * What a failed database call means for the agent: an outage (retry later, logged as the
+   * database being unavailable) or a fault of the collector's, logged at error as a kind and a
+   * SQLSTATE — never the error's message, which can quote the values being written.
+   */
+  private databaseFailure(err: unknown, what: string): 'unavailable' | 'internal' {
+    const error = describeDatabaseError(err);
+    if (error.kind === 'unavailable' || error.kind === 'conflict') {
+      this.log.warn({ error }, `${what}: the database is unavailable.`);
+      return 'unavailable';
+    }
+    const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack.split('\n').slice(1, 6).join('\n') : undefined;
+    this.log.error({ error, stack }, `${what}: internal error.`);
+    return 'internal';
+  }
+
   private send(message: CollectorMessage): void {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(encodeMessage(message));
   }
@@ -151,7 +188,7 @@ export class AgentSession {
     const parsed = parseAgentMessage(Array.isArray(data) ? Buffer.concat(data) : data);
     if (!parsed.ok) {
       const f = parsed.failure;
-      this.log.info({ deviceId: this.device?.id, kind: f.kind }, 'Agent frame refused.');
+      this.clientFault({ kind: f.kind }, 'Agent frame refused.');
       switch (f.kind) {
         case 'too-big':
           return this.close(CloseCode.MessageTooBig, f.message);
@@ -191,16 +228,25 @@ export class AgentSession {
     if (this.state !== 'awaiting-hello') return this.close(CloseCode.DuplicateHello, 'hello already received');
     this.state = 'authenticating';
     clearTimeout(this.helloTimer);
+    const address = this.host.remoteAddress;
+    if (this.host.helloLimiter.blocked(address)) {
+      // Refused unread, before any database work; not fatal, so a good agent that shares the
+      // address gets in once the window has passed.
+      this.host.metrics.hellosLimited++;
+      this.clientFault({ reason: 'too-many-failed-hellos' }, 'Agent hello refused: too many failed hellos from this address.');
+      return this.close(CloseCode.TryAgainLater, 'too many failed hellos from this address; try again later');
+    }
     const db = this.host.database.db;
     let outcome;
     try {
       outcome = await authenticateDevice(db, hello.deviceId, hello.credential);
     } catch (err) {
-      this.log.warn({ err }, 'Could not authenticate an agent: the database is unavailable.');
-      return this.close(CloseCode.InternalError, 'temporarily unavailable');
+      const failure = this.databaseFailure(err, 'Could not authenticate an agent');
+      return this.close(CloseCode.InternalError, failure === 'unavailable' ? 'temporarily unavailable' : 'internal error');
     }
     if (!outcome.ok) {
-      this.log.info({ deviceId: hello.deviceId, reason: outcome.reason }, 'Agent hello rejected.');
+      if (outcome.reason === 'bad-credential') this.host.helloLimiter.fail(address);
+      this.clientFault({ helloDeviceId: hello.deviceId, reason: outcome.reason }, 'Agent hello rejected.');
       return this.reject(outcome.reason, outcome.reason === 'bad-credential' ? 'unknown device or wrong secret' : 'this device has been revoked');
     }
     if (this.host.isClosing()) return this.close(CloseCode.GoingAway, 'collector shutting down');
@@ -210,9 +256,7 @@ export class AgentSession {
     this.state = 'ready';
     this.lastActiveCheck = Date.now();
     this.host.onAuthenticated(this);
-    await recordHello(db, outcome.device.id, hello).catch((err: unknown) =>
-      this.log.warn({ err }, 'Could not record the agent hello.'),
-    );
+    await recordHello(db, outcome.device.id, hello).catch((err: unknown) => this.databaseFailure(err, 'Could not record the agent hello'));
     this.send({
       type: 'hello-ok',
       protocol: PROTOCOL_VERSION,
@@ -245,6 +289,7 @@ export class AgentSession {
     const foreign = batch.events.findIndex((e) => e.deviceId !== device.id);
     if (foreign >= 0) {
       this.host.metrics.batchesRejected++;
+      this.clientFault({ index: foreign }, 'Agent batch refused: an event claims another device.');
       this.send({ type: 'error', code: 'device-mismatch', message: 'events must carry the authenticated device id', batchId: batch.batchId, index: foreign });
       return;
     }
@@ -258,8 +303,42 @@ export class AgentSession {
       this.send({ type: 'ack', batchId: batch.batchId, ids: batch.events.map((e) => e.id), duplicates: result.duplicates });
       this.log.debug({ stored: result.stored, duplicates: result.duplicates }, 'Batch stored.');
     } catch (err) {
-      this.host.metrics.batchesUnavailable++;
-      this.log.warn({ err, count: batch.events.length }, 'Batch not stored: the database is unavailable; the agent will resend.');
+      await this.storeFailed(batch, err);
+    }
+  }
+
+  /**
+   * Only an outage answers `unavailable`: anything else would be resent for ever. A value the
+   * database refuses (which validation should have caught) is the agent's data: the first
+   * such event is named by index as `invalid-batch`, so the agent sets it aside and resends the
+   * rest. Any other failure is the collector's own: logged at error and the connection closed
+   * with 1011, so the agent keeps its events and comes back with backoff (docs/protocol.md §6).
+   */
+  private async storeFailed(batch: EventsBatch, err: unknown): Promise<void> {
+    const m = this.host.metrics;
+    let cause = err;
+    if (classifyDatabaseError(err) === 'data') {
+      try {
+        const index = await this.host.locateUnstorable(this.device!, batch.events);
+        if (index !== null) {
+          m.batchesRejected++;
+          const sqlstate = describeDatabaseError(err).sqlstate ?? '22000';
+          this.clientFault({ index, sqlstate }, 'Agent batch refused: the database cannot store one of its events.');
+          this.send({
+            type: 'error',
+            code: 'invalid-batch',
+            message: `events.${index}: cannot be stored (SQLSTATE ${sqlstate})`,
+            batchId: batch.batchId,
+            index,
+          });
+          return;
+        }
+      } catch (locating) {
+        cause = locating;
+      }
+    }
+    if (this.databaseFailure(cause, `Batch of ${batch.events.length} events not stored`) === 'unavailable') {
+      m.batchesUnavailable++;
       this.send({
         type: 'error',
         code: 'unavailable',
@@ -267,7 +346,10 @@ export class AgentSession {
         batchId: batch.batchId,
         retryAfterMs: RETRY_AFTER_MS,
       });
+      return;
     }
+    m.batchesFailed++;
+    this.close(CloseCode.InternalError, 'internal error');
   }
 
   /**
@@ -289,7 +371,7 @@ export class AgentSession {
       if (!(await this.stillActive())) return;
       await recordHeartbeat(this.host.database.db, this.device!.id, beat);
     } catch (err) {
-      this.log.warn({ err }, 'Could not record a heartbeat.');
+      this.databaseFailure(err, 'Could not record a heartbeat');
     }
   }
 }

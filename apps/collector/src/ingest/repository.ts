@@ -1,5 +1,5 @@
-import { deviceCredentials, devices, secretMatches, type HavenDatabase } from '@haven/db';
-import type { AgentEvent } from '@haven/protocol';
+import { classifyDatabaseError, deviceCredentials, devices, secretMatches, type HavenDatabase } from '@haven/db';
+import { isBelievableEventTime, parseProtocolTime, type AgentEvent } from '@haven/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import { queryRows } from '../db-rows';
 
@@ -29,17 +29,18 @@ export async function storeEvents(
   db: HavenDatabase,
   device: { id: string; schoolId: string },
   batch: readonly AgentEvent[],
+  now = Date.now(),
 ): Promise<StoreResult> {
   const rows = await queryRows<{ stored: number }>(
     db,
     sql`
     with inserted as (
-      insert into events (id, device_id, school_id, occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user, trigger_key)
-      select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e.source, e.category, e.severity,
+      insert into events (id, device_id, school_id, occurred_at, reported_occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user, trigger_key)
+      select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e."reportedOccurredAt", e.source, e.category, e.severity,
              array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, e.app, e."windowTitle", e."osUser",
              e.category || ':' || lower(regexp_replace(btrim(e.evidence->>'match'), '[[:space:]]+', ' ', 'g'))
-      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as e(
-        id uuid, "occurredAt" timestamptz, source text, category text, severity smallint,
+      from jsonb_to_recordset(${JSON.stringify(withBelievableTimes(batch, now))}::jsonb) as e(
+        id uuid, "occurredAt" timestamptz, "reportedOccurredAt" text, source text, category text, severity smallint,
         "ruleIds" jsonb, evidence jsonb, app text, "windowTitle" text, "osUser" text)
       on conflict (id) do nothing
       returning 1
@@ -48,6 +49,60 @@ export async function storeEvents(
   );
   const stored = Number(rows[0]?.stored ?? 0);
   return { stored, duplicates: batch.length - stored };
+}
+
+class ProbeRollback extends Error {
+  constructor() {
+    super('probe rolled back');
+    this.name = 'ProbeRollback';
+  }
+}
+
+/**
+ * After a batch failed with a data error (a value the database refuses, SQLSTATE class 22):
+ * the index of the first event the database refuses on its own, found by storing each event
+ * in a transaction that is then rolled back. Nothing is kept. Null when none fails alone.
+ * Only a defect gets here — validation makes agent data storable — so the cost (one
+ * transaction per event) is paid rarely.
+ */
+export async function locateUnstorable(
+  db: HavenDatabase,
+  device: { id: string; schoolId: string },
+  batch: readonly AgentEvent[],
+  now = Date.now(),
+): Promise<number | null> {
+  for (let i = 0; i < batch.length; i++) {
+    try {
+      await db.transaction(async (tx) => {
+        await storeEvents(tx as unknown as HavenDatabase, device, [batch[i]!], now);
+        throw new ProbeRollback();
+      });
+    } catch (err) {
+      if (err instanceof ProbeRollback) continue;
+      if (classifyDatabaseError(err) === 'data') return i;
+      throw err;
+    }
+  }
+  return null;
+}
+
+type Timed = AgentEvent & { reportedOccurredAt?: string };
+
+/**
+ * A device clock that is wrong (a flat CMOS battery says 1970 or 2000; a pupil sets 2099 to
+ * get round something) must cost neither the event nor the school's grouping: an event whose
+ * time is before 2000 or more than a day ahead of the collector is stored with the time it was
+ * received, and the device's own time is kept beside it (docs/protocol.md §6, rule 8).
+ */
+export function withBelievableTimes(batch: readonly AgentEvent[], now: number): readonly Timed[] {
+  let out: Timed[] | null = null;
+  batch.forEach((event, i) => {
+    const at = parseProtocolTime(event.occurredAt);
+    if (at !== null && isBelievableEventTime(at, now)) return;
+    out ??= [...batch];
+    out[i] = { ...event, occurredAt: new Date(now).toISOString(), reportedOccurredAt: event.occurredAt };
+  });
+  return out ?? batch;
 }
 
 export type AuthOutcome =

@@ -22,8 +22,9 @@ export const DEFAULT_GROUPING: GroupingOptions = {
 export type IncidentChange = { incidentId: string; schoolId: string; created: boolean; severity: number; kind: 'person' | 'cluster' };
 
 /**
- * Groups up to `limit` of a school's stored but ungrouped events (oldest first) into
- * incidents, in one transaction, and returns what changed. The TriageWorker calls it right
+ * Groups up to `limit` of a school's stored but ungrouped events (oldest first; only those in
+ * `only` when given) into incidents, in one transaction, and returns what changed. Events set
+ * aside by an earlier failure (grouping_failed_at) are left alone. The TriageWorker calls it right
  * after each stored batch; events left ungrouped by a crash or an outage are picked up the
  * same way later, so none is ever lost.
  *
@@ -47,6 +48,7 @@ export async function groupPending(
   schoolId: string,
   options: GroupingOptions = DEFAULT_GROUPING,
   limit = 2000,
+  only?: readonly string[],
 ): Promise<{ grouped: number; changes: IncidentChange[] }> {
   return db.transaction(async (tx) => {
     const t = tx as unknown as HavenDatabase;
@@ -54,7 +56,8 @@ export async function groupPending(
     const rows = await queryRows<{ id: string; device_id: string; occurred_at: unknown; category: string; severity: number; os_user: string; trigger_key: string }>(
       t,
       sql`select id, device_id, occurred_at, category, severity, os_user, trigger_key from events
-          where school_id = ${schoolId} and incident_id is null
+          where school_id = ${schoolId} and incident_id is null and grouping_failed_at is null
+            ${only ? sql`and id in ${only}` : sql``}
           order by occurred_at, id limit ${limit}`,
     );
     if (rows.length === 0) return { grouped: 0, changes: [] };
@@ -69,6 +72,38 @@ export async function groupPending(
     }));
     return { grouped: events.length, changes: await groupEvents(t, schoolId, events, options) };
   });
+}
+
+/** Ids of a school's events waiting to be grouped, oldest first (what groupPending would take). */
+export async function pendingEventIds(db: HavenDatabase, schoolId: string, limit: number): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`select id from events where school_id = ${schoolId} and incident_id is null and grouping_failed_at is null
+        order by occurred_at, id limit ${limit}`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Sets one event aside: grouping it failed for a reason of its own. `reason` is a code, never content. */
+export async function setAside(db: HavenDatabase, eventId: string, reason: string): Promise<void> {
+  await db.execute(
+    sql`update events set grouping_failed_at = now(), grouping_error = ${reason.slice(0, 64)} where id = ${eventId} and incident_id is null`,
+  );
+}
+
+/** Puts every set-aside event back in line, so a failure a newer version no longer has is grouped. */
+export async function retrySetAside(db: HavenDatabase): Promise<number> {
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`update events set grouping_failed_at = null where grouping_failed_at is not null and incident_id is null returning id`,
+  );
+  return rows.length;
+}
+
+/** How many events grouping has set aside, per the whole collector (for /metrics). */
+export async function countSetAside(db: HavenDatabase): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from events where grouping_failed_at is not null`);
+  return Number(row?.n ?? 0);
 }
 
 type Person = { id: string; kind: 'pupil' | 'staff'; vulnerable: boolean };

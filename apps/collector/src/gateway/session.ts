@@ -171,11 +171,11 @@ export class AgentSession {
   private databaseFailure(err: unknown, what: string): 'unavailable' | 'internal' {
     const error = describeDatabaseError(err);
     if (error.kind === 'unavailable' || error.kind === 'conflict') {
-      this.log.warn({ error }, `${what}: the database is unavailable.`);
+      this.log.warn({ databaseError: error }, `${what}: the database is unavailable.`);
       return 'unavailable';
     }
     const stack = err instanceof Error && typeof err.stack === 'string' ? err.stack.split('\n').slice(1, 6).join('\n') : undefined;
-    this.log.error({ error, stack }, `${what}: internal error.`);
+    this.log.error({ databaseError: error, stack }, `${what}: internal error.`);
     return 'internal';
   }
 

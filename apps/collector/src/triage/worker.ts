@@ -94,7 +94,7 @@ export class TriageWorker {
           pass = await groupPending(this.db, schoolId, this.options, PASS_LIMIT);
         } catch (err) {
           if (this.closed || isTransientDatabaseError(err)) throw err;
-          this.log.warn({ schoolId, error: describeDatabaseError(err) }, 'A grouping pass failed; finding the event that cannot be grouped.');
+          this.log.warn({ schoolId, databaseError: describeDatabaseError(err) }, 'A grouping pass failed; finding the event that cannot be grouped.');
           pass = await this.isolate(schoolId);
         }
         await this.report(pass.changes);
@@ -102,7 +102,7 @@ export class TriageWorker {
       }
     } catch (err) {
       if (this.closed) return;
-      this.log.warn({ schoolId, error: describeDatabaseError(err) }, 'Grouping events into incidents failed: the database is unavailable; retrying in 5 s.');
+      this.log.warn({ schoolId, databaseError: describeDatabaseError(err) }, 'Grouping events into incidents failed: the database is unavailable; retrying in 5 s.');
       const timer = setTimeout(() => {
         this.retries.delete(timer);
         this.schedule(schoolId);
@@ -142,7 +142,7 @@ export class TriageWorker {
       await setAside(this.db, eventId, error.sqlstate ?? error.code ?? error.type ?? 'error');
       this.setAsideTotal++;
       this.log.error(
-        { eventId, schoolId, error },
+        { eventId, schoolId, databaseError: error },
         'An event could not be grouped into an incident and was set aside; the rest of the school is grouped. It is tried again when the collector next starts.',
       );
     };

@@ -1,4 +1,4 @@
-import { LIMITS } from '@haven/protocol';
+import { cleanCapturedText, LIMITS, sliceWhole, truncateUnits } from '@haven/protocol';
 
 /**
  * Evidence for the DSL: the matched words and a little either side, with personal details
@@ -54,16 +54,32 @@ export function cutEvidence(text: string, start: number, end: number): Evidence 
   const half = budget / 2;
   const beforeLen = Math.min(start, Math.max(half, budget - (text.length - matchEnd)));
   const afterLen = Math.min(text.length - matchEnd, budget - beforeLen);
-  let match = maskedSlice(text, start, matchEnd, spans).slice(0, LIMITS.maxEvidenceMatchChars);
+  // Cuts fall on UTF-16 units (the protocol's measure) but never inside an astral character;
+  // control characters and NUL are removed (PostgreSQL stores no NUL).
+  let match = truncateUnits(clean(maskedSlice(text, start, matchEnd, spans)), LIMITS.maxEvidenceMatchChars);
   if (match.trim() === '') match = '…';
-  let before = maskedSlice(text, start - beforeLen, start, spans);
-  let after = maskedSlice(text, matchEnd, matchEnd + afterLen, spans);
+  let before = clean(maskedSlice(text, start - beforeLen, start, spans));
+  let after = clean(maskedSlice(text, matchEnd, matchEnd + afterLen, spans));
   // Labels can make a slice longer than it was; keep the protocol's limit.
   if (before.length + after.length > budget) {
-    before = before.slice(Math.max(0, before.length - half));
-    after = after.slice(0, budget - before.length);
+    before = sliceWhole(before, Math.max(0, before.length - half));
+    after = truncateUnits(after, budget - before.length);
   }
   return { match, before, after };
+}
+
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/**
+ * A slice's edges may have cut an astral character in two (the scorer's offsets and the
+ * context budget count UTF-16 units): the half is dropped, not sent as a lone surrogate.
+ */
+function clean(slice: string): string {
+  let s = slice;
+  if (s.length > 0 && isLow(s.charCodeAt(0))) s = s.slice(1);
+  if (s.length > 0 && isHigh(s.charCodeAt(s.length - 1))) s = s.slice(0, -1);
+  return cleanCapturedText(s);
 }
 
 /** The whole of a short text (a window title) with personal details masked. */

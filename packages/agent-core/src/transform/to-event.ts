@@ -1,4 +1,4 @@
-import { LIMITS, uuidv7, type AgentEvent, type Policy } from '@haven/protocol';
+import { cleanCapturedText, LIMITS, parseProtocolTime, truncateUnits, uuidv7, type AgentEvent, type Policy } from '@haven/protocol';
 import { score as defaultScore, type ScoreOptions, type ScoreResult } from '@haven/risk';
 import { cutEvidence, maskText } from './evidence';
 
@@ -14,6 +14,21 @@ export type Observation = {
 };
 
 export type Identity = { deviceId: string; osUser: string };
+
+/**
+ * Text as the event carries it: without NUL or other control characters (tab and newline
+ * stay), with no half of an astral character, within `max` UTF-16 units. A window title or a
+ * process name can hold anything, and PostgreSQL stores neither NUL nor a lone surrogate.
+ */
+export function eventText(text: string, max: number): string {
+  return truncateUnits(cleanCapturedText(text), max);
+}
+
+/** The observation's time in the protocol's form; an impossible one (an invalid Date) becomes now. */
+function eventTime(at: Date): string {
+  const iso = Number.isNaN(at.getTime()) ? '' : at.toISOString();
+  return parseProtocolTime(iso) === null ? new Date().toISOString() : iso;
+}
 
 export type Scored = { event: AgentEvent; result: ScoreResult } | { event: null; result: ScoreResult };
 
@@ -36,21 +51,22 @@ export function toEvent(
   const result = score(obs.text, options);
   if (result.category === null || result.severity < policy.threshold || result.matches.length === 0) return { event: null, result };
   const top = result.matches[0]!;
-  const ruleIds = [...new Set(result.matches.filter((m) => m.category === result.category).map((m) => m.ruleId.slice(0, LIMITS.maxRuleIdChars)))].slice(
+  const ruleIds = [...new Set(result.matches.filter((m) => m.category === result.category).map((m) => eventText(m.ruleId, LIMITS.maxRuleIdChars)))].slice(
     0,
     LIMITS.maxRuleIds,
   );
   const event: AgentEvent = {
-    id: uuidv7(obs.at.getTime()),
-    occurredAt: obs.at.toISOString(),
+    id: uuidv7(Number.isNaN(obs.at.getTime()) ? Date.now() : obs.at.getTime()),
+    occurredAt: eventTime(obs.at),
     source: obs.source,
     category: result.category,
     severity: result.severity,
     ruleIds,
     evidence: cutEvidence(obs.text, top.start, top.end),
-    app: obs.app === null ? null : obs.app.slice(0, LIMITS.maxAppChars),
-    windowTitle: obs.title === null ? null : maskText(obs.title).slice(0, LIMITS.maxWindowTitleChars),
-    osUser: identity.osUser.slice(0, LIMITS.maxOsUserChars),
+    app: obs.app === null ? null : eventText(obs.app, LIMITS.maxAppChars),
+    windowTitle: obs.title === null ? null : eventText(maskText(obs.title), LIMITS.maxWindowTitleChars),
+    // Never empty: the protocol requires a user, and control characters alone are none.
+    osUser: eventText(identity.osUser, LIMITS.maxOsUserChars) || 'unknown',
     deviceId: identity.deviceId,
   };
   return { event, result };

@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 import { describeWithChromium, incidentIdOf, launchChromium, newSchoolContext, queueRow, signIn, waitForLiveQueue } from './support/browser';
 import { startCollector, type Harness } from './support/harness';
+import { TestMailServer } from './support/mail';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
 const driver: Driver = process.env.DATABASE_URL?.startsWith('postgres://') ? 'postgres' : 'pglite';
@@ -19,6 +20,7 @@ type Win = any;
 describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
   let h: Harness;
   let browser: Browser;
+  let mail: TestMailServer;
   let agent: TestAgent;
   let dsl: StaffMember;
   let deputy: StaffMember;
@@ -40,7 +42,10 @@ describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
   }
 
   beforeAll(async () => {
-    [h, browser] = await Promise.all([startCollector(driver), launchChromium()]);
+    // Alerts go to a mail server, as in a school: the queue shows no "alerts not sent" banner
+    // (alert-banner.browser.test.ts shows it).
+    mail = await TestMailServer.start();
+    [h, browser] = await Promise.all([startCollector(driver, { app: { alerts: { smtpUrl: mail.url } } }), launchChromium()]);
     const db = h.database.db;
     dsl = await addStaff(db, h.schoolId, ['dsl'], 'Dana Lead');
     deputy = await addStaff(db, h.schoolId, ['deputy_dsl'], 'Dev Deputy');
@@ -57,6 +62,7 @@ describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
     await browser?.close();
     await agent?.close();
     await h?.close();
+    await mail?.close();
   }, 30_000);
 
   it('signs the DSL in, and a new incident appears in the open queue within 2 s of the ack, without a reload', async () => {

@@ -137,6 +137,24 @@ export type IncidentQuery = {
   limit?: number;
 };
 
+/** Whether urgent alerts reach anyone outside the dashboard (GET /api/incidents, `alertDelivery`). */
+export type AlertDelivery = {
+  working: boolean;
+  reason: 'ok' | 'not_configured' | 'failing';
+  channels: { channel: 'email' | 'webhook'; configured: boolean; lastAttempt: { at: string; ok: boolean } | null }[];
+  /** A sentence for the banner when urgent alerts are not working; null when they are. */
+  message: string | null;
+};
+
+/** What one channel of an urgent alert did: the `to` of an `alert` history entry. */
+export type AlertRecord = {
+  kind: 'alert' | 'escalation';
+  channel: 'email' | 'webhook';
+  outcome: 'not_configured' | 'no_recipient' | 'sent' | 'failed';
+  retrying: boolean;
+  recipients: number;
+};
+
 export type PersonMatch = {
   id: string;
   displayName: string;
@@ -328,15 +346,18 @@ export const getMe = async (signal?: AbortSignal): Promise<Me> => (await request
 
 export const getMeta = (signal?: AbortSignal): Promise<Meta> => request<Meta>('GET', '/api/meta', undefined, signal);
 
-export const listIncidents = async (q: IncidentQuery, signal?: AbortSignal): Promise<IncidentSummary[]> =>
-  (
-    await request<{ incidents: IncidentSummary[] }>(
-      'GET',
-      `/api/incidents${query({ status: q.status, category: q.category, schoolId: q.schoolId, yearGroup: q.yearGroup, from: q.from, to: q.to, limit: q.limit })}`,
-      undefined,
-      signal,
-    )
-  ).incidents;
+/** The queue, and whether urgent alerts about it reach anyone outside the dashboard. */
+export const getQueue = async (q: IncidentQuery, signal?: AbortSignal): Promise<{ incidents: IncidentSummary[]; alertDelivery: AlertDelivery | null }> => {
+  const body = await request<{ incidents: IncidentSummary[]; alertDelivery?: AlertDelivery }>(
+    'GET',
+    `/api/incidents${query({ status: q.status, category: q.category, schoolId: q.schoolId, yearGroup: q.yearGroup, from: q.from, to: q.to, limit: q.limit })}`,
+    undefined,
+    signal,
+  );
+  return { incidents: body.incidents, alertDelivery: body.alertDelivery ?? null };
+};
+
+export const listIncidents = async (q: IncidentQuery, signal?: AbortSignal): Promise<IncidentSummary[]> => (await getQueue(q, signal)).incidents;
 
 export const getIncident = async (incidentId: string, signal?: AbortSignal): Promise<IncidentDetail> =>
   (await request<{ incident: IncidentDetail }>('GET', `/api/incidents/${id(incidentId)}`, undefined, signal)).incident;

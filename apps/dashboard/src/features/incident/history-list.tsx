@@ -1,4 +1,4 @@
-import type { HistoryEntry, Meta, Option, StaffRef } from '../../api';
+import type { AlertRecord, HistoryEntry, Meta, Option, StaffRef } from '../../api';
 import { formatDateTime, labelFrom, severityWord } from '../../format';
 
 const FIELD_LABELS: Record<string, string> = {
@@ -83,6 +83,31 @@ const describeAttribution = (who: string, entry: HistoryEntry): string => {
   return `${who} attributed the incident to ${name}${was}`;
 };
 
+const isAlertRecord = (value: unknown): value is AlertRecord =>
+  value !== null && typeof value === 'object' && typeof (value as { channel?: unknown }).channel === 'string' && typeof (value as { outcome?: unknown }).outcome === 'string';
+
+/** What one channel of an urgent alert really did, in words: never "sent" unless it was. */
+const describeAlert = (entry: HistoryEntry): string => {
+  const record = entry.to;
+  if (!isAlertRecord(record)) return 'Haven recorded an alert';
+  const what = record.kind === 'escalation' ? 'the escalation' : 'the urgent alert';
+  const by = record.channel === 'email' ? 'by e-mail' : 'to the webhook';
+  switch (record.outcome) {
+    case 'sent':
+      return record.channel === 'email'
+        ? `Haven e-mailed ${what} to ${record.recipients} ${record.recipients === 1 ? 'person' : 'people'}`
+        : `Haven sent ${what} to the webhook`;
+    case 'not_configured':
+      return `Haven could not send ${what} ${by}: no mail server is set up, so nothing was sent`;
+    case 'no_recipient':
+      return `Haven could not send ${what} ${by}: nobody at the school has the role to receive it`;
+    case 'failed':
+      return `Sending ${what} ${by} failed${record.retrying ? '; Haven is trying again every minute' : ''}`;
+    default:
+      return `Haven recorded ${what} ${by}`;
+  }
+};
+
 /** How the person attributing knew, when they said. */
 export const attributionReason = (entry: HistoryEntry): string | null =>
   entry.field === 'attribution' ? text((entry.to as AttributionTo)?.reason) : null;
@@ -104,6 +129,10 @@ export const describeEntry = (entry: HistoryEntry, meta: Meta | null, people: St
       return `${who} added a note`;
     case 'attribution':
       return describeAttribution(who, entry);
+    case 'alert':
+      return describeAlert(entry);
+    case 'escalation':
+      return 'Nobody acknowledged the urgent alert in time: Haven escalated it';
     case 'acknowledged':
     case 'acknowledgedAt':
       return `${who} acknowledged the incident`;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useLocation, useSearchParams } from 'react-router-dom';
-import { errorMessage, listIncidents, type IncidentQuery, type IncidentSummary, type Status } from '../../api';
+import { errorMessage, getQueue, type AlertDelivery, type IncidentQuery, type IncidentSummary, type Status } from '../../api';
 import { labelFrom, schoolDate } from '../../format';
 import { useMeta } from '../../meta-context';
 import { useMe } from '../auth/session-context';
@@ -88,6 +88,7 @@ export const QueuePage = () => {
   const queryKey = JSON.stringify(toQuery(filters));
 
   const [incidents, setIncidents] = useState<IncidentSummary[] | null>(null);
+  const [alertDelivery, setAlertDelivery] = useState<AlertDelivery | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const [announcement, setAnnouncement] = useState('');
@@ -135,8 +136,11 @@ export const QueuePage = () => {
   useEffect(() => {
     const controller = new AbortController();
     setError(null);
-    listIncidents(JSON.parse(queryKey) as IncidentQuery, controller.signal)
-      .then((list) => setIncidents(list))
+    getQueue(JSON.parse(queryKey) as IncidentQuery, controller.signal)
+      .then((queue) => {
+        setIncidents(queue.incidents);
+        setAlertDelivery(queue.alertDelivery);
+      })
       .catch((e: unknown) => {
         if (!controller.signal.aborted) setError(errorMessage(e));
       });
@@ -174,6 +178,12 @@ export const QueuePage = () => {
         <h1>Incidents</h1>
         <LiveIndicator status={liveStatus} />
       </div>
+      {alertDelivery && !alertDelivery.working && alertDelivery.message && (
+        // Without a working channel nobody hears of a severe concern away from this page.
+        <div className="notice alert-delivery" role="alert">
+          <p>{alertDelivery.message}</p>
+        </div>
+      )}
       <p className="announcement" aria-live="polite">
         {announcement}
       </p>

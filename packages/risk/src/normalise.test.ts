@@ -88,3 +88,33 @@ describe('normaliser', () => {
     expect(astral.slice(a!.start, a!.end)).toBe('𝐤𝐢𝐥𝐥');
   });
 });
+
+describe('normaliser: evasions read by construction', () => {
+  it('keeps a star inside a word as a masked letter, and joins stars between single letters', () => {
+    expect(reading('k*ll me')).toEqual(['k*ll', 'me']);
+    expect(reading('k*i*l*l')).toEqual(['kill']);
+    expect(words('**bold** text')).toEqual(['bold', 'text']);
+  });
+
+  it('ends a spaced-out word at a wider gap', () => {
+    expect(words('h o w  m a n y  p i l l s')).toEqual(['how', 'many', 'pills']);
+    expect(words('s e n d  a  p i c  i n  u r')).toEqual(['send', 'a', 'pic', 'in', 'your']);
+    expect(words('k i l l m y s e l f')).toEqual(['killmyself']);
+    expect(words('i am a b')).toEqual(['i', 'am', 'a', 'b']);
+  });
+
+  it('reads small capitals and keycap digits', () => {
+    expect(words('ᴄᴀꜱᴇꜱ')).toEqual(['cases']);
+    expect(words('1️⃣4️⃣')).toEqual(['14']);
+  });
+
+  it('reads emoji that stand for words as their own tokens', () => {
+    expect(words('🔫🏫 soon')).toEqual(['gun', 'school', 'soon']);
+    expect(words('big sleep 2nite 💊💊')).toEqual(['big', 'sleep', 'tonight', 'pills', 'pills']);
+    expect(words('lol 😂')).toEqual(['lol']); // an emoji with no word is a separator
+  });
+
+  it('keeps txt-speak 1 for one', () => {
+    expect(reading('ev3ry1 h3r')).toEqual(['everyone', 'her']);
+  });
+});

@@ -44,7 +44,7 @@ export class Token {
   }
 }
 
-const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff]);
+const ZERO_WIDTH = new Set([0x00ad, 0x034f, 0x061c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0xfeff, 0xfe0e, 0xfe0f, 0x20e3]);
 
 /** Cyrillic and Greek letters that look like Latin ones (after lower-casing). */
 const CONFUSABLES: Record<string, string> = {
@@ -52,6 +52,9 @@ const CONFUSABLES: Record<string, string> = {
   і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', һ: 'h', ԛ: 'q', ԝ: 'w', ӏ: 'l', ь: 'b', з: '3', ч: '4',
   α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', γ: 'y', μ: 'u', ω: 'w',
   ł: 'l', đ: 'd', ø: 'o', ß: 'ss', æ: 'ae', œ: 'oe', ı: 'i', ð: 'd', þ: 'th',
+  // Small capitals ("ᴄᴀꜱᴇꜱ"), which NFKC leaves alone.
+  ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ꜰ: 'f', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm', ɴ: 'n',
+  ᴏ: 'o', ᴘ: 'p', ǫ: 'q', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
   // Arabic letter variants written interchangeably.
   أ: 'ا', إ: 'ا', آ: 'ا', ٱ: 'ا', ى: 'ي', ة: 'ه', ؤ: 'و', ئ: 'ي', ک: 'ك', ی: 'ي',
 };
@@ -61,7 +64,7 @@ const LEET: Record<string, string> = {
   '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '9': 'g',
   $: 's', '@': 'a', '!': 'i', '|': 'l', '+': 't', '€': 'e', '£': 'l',
 };
-const LEET_SYMBOLS = new Set(['$', '@', '!', '|', '+', '€', '£']);
+const LEET_SYMBOLS = new Set(['$', '@', '!', '|', '+', '€', '£', '*']);
 
 const enum Kind {
   Separator = 0,
@@ -114,6 +117,7 @@ function classify(cp: number): Piece {
 /** Codes of characters that leetspeak uses for letters (digits and symbols). */
 const LEET_CODE = new Uint8Array(0x2100);
 for (const ch of Object.keys(LEET)) LEET_CODE[ch.charCodeAt(0)] = 1;
+LEET_CODE[0x2a] = 1; // a star masks a letter: k*ll
 
 function hasLetter(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -145,7 +149,23 @@ const SLANG_WORDS: Record<string, string> = {
   m8: 'mate', m8s: 'mates', gr8: 'great', wen: 'when', wot: 'what', wat: 'what', dat: 'that', dis: 'this', der: 'there',
 };
 
-const SLANG = new Map(Object.entries(SLANG_WORDS));
+const SLANG = new Map(Object.entries({ ...SLANG_WORDS, every1: 'everyone', evry1: 'everyone', no1: 'nobody', some1: 'someone', sum1: 'someone', any1: 'anyone' }));
+
+/**
+ * Emoji that pupils use for words (algospeak): each is read as its own word token, so the
+ * lexicon's phrases and frames see it ("🔫🏫" is "gun school", "🍆💦" is "aubergine splash").
+ * Named plainly; the lexicon says what a combination means.
+ */
+const EMOJI_WORDS: ReadonlyMap<number, string> = new Map(
+  Object.entries({
+    '💊': 'pills', '🔪': 'knife', '🗡': 'knife', '🔫': 'gun', '🏫': 'school', '💣': 'bomb', '🧨': 'explosive', '🪓': 'axe',
+    '🩸': 'blood', '⚰': 'coffin', '🪦': 'grave', '👼': 'angel', '🪢': 'rope', '💉': 'needle', '🚽': 'toilet', '🤮': 'vomit',
+    '🍆': 'aubergine', '🍑': 'peach', '💦': 'splash', '🌽': 'corn', '🔞': 'nsfw', '📸': 'pics', '🤫': 'secret',
+    '🎰': 'slots', '🃏': 'cards', '🐎': 'horses', '🏇': 'horses', '🎲': 'dice', '💷': 'money', '💰': 'money', '💸': 'money',
+    '🍄': 'shrooms', '🥦': 'weed', '🌿': 'weed', '🍃': 'weed', '🌲': 'trees', '❄': 'snow', '🧊': 'ice', '🍫': 'choc', '🚬': 'smoke',
+    '🐒': 'monkey', '🦍': 'gorilla', '🍌': 'banana',
+  }).map(([e, w]) => [e.codePointAt(0)!, w]),
+);
 
 function makeToken(text: string, start: number, end: number): Token {
   return new Token(SLANG.get(text) ?? text, start, end);
@@ -178,11 +198,22 @@ function leetVariants(text: string): readonly string[] {
   if (c >= 0x0600 && c <= 0x06ff) return arabicVariants(text);
   if (!hasLeet(text) || !hasLetter(text)) return gDropped(text);
   const out: string[] = [];
+  if (text.includes('*')) {
+    // "k*i*l*l": stars between single letters are separators; otherwise a star masks a letter
+    // (read by the lexicon's masked index, see CompiledLexicon.resolve).
+    const bare = text.replace(/\*/g, '');
+    if (/^(\w\*){2,}\w$/.test(text)) out.push(bare);
+  }
   {
     let decoded = '';
     for (const ch of text) decoded += LEET[ch] ?? ch;
     out.push(SLANG.get(decoded) ?? decoded);
     if (text.includes('1')) {
+      // "ev3ry1", "n01": txt-speak keeps its 1 ("every1" is everyone).
+      let keep1 = '';
+      for (const ch of text) keep1 += ch === '1' ? '1' : (LEET[ch] ?? ch);
+      const slang = SLANG.get(keep1);
+      if (slang) out.unshift(slang);
       let withL = '';
       for (const ch of text) withL += ch === '1' ? 'l' : (LEET[ch] ?? ch);
       out.push(withL);
@@ -209,12 +240,18 @@ export function squeeze(s: string, max: number): string {
 
 /** Separators that may sit between split letters: "k i l l", "k.i.l.l", "k-i-l-l", "k_i_l_l", "k*i*l*l". */
 function isLetterGap(input: string, from: number, to: number): boolean {
-  if (to - from > 2) return false;
+  if (to - from > 3) return false;
   for (let i = from; i < to; i++) {
     const c = input[i];
     if (c !== ' ' && c !== '.' && c !== '-' && c !== '_' && c !== '*' && c !== '/') return false;
   }
   return true;
+}
+
+/** A two-letter run counts as a spaced-out word only beside another spaced-out run ("s e n d  a  p i c"). */
+function spaced(raw: ReadonlyArray<{ text: string; start: number; end: number }>, i: number, j: number): boolean {
+  const single = (k: number) => k >= 0 && k < raw.length && raw[k]!.text.length === 1;
+  return (single(i - 1) && single(i - 2)) || (single(j) && single(j + 1));
 }
 
 /** Splits text into normalised word tokens. */
@@ -236,6 +273,15 @@ export function tokenize(input: string): Token[] {
   for (let i = 0; i < input.length; ) {
     const cp = input.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
+    if (cp >= 0x2600) {
+      const emoji = EMOJI_WORDS.get(cp);
+      if (emoji !== undefined) {
+        flush();
+        raw.push({ text: emoji, start: i, end: i + width });
+        i += width;
+        continue;
+      }
+    }
     const piece = classify(cp);
     if (piece.kind === Kind.Word) {
       if (start < 0) start = pendingSymbol ? pendingSymbolEnd - pendingSymbol.length : i;
@@ -256,12 +302,16 @@ export function tokenize(input: string): Token[] {
   }
   flush();
 
-  // Join runs of three or more single letters: "k i l l" → "kill".
+  // Join runs of single letters: "k i l l" → "kill". A wider gap than the run's own ends a word
+  // ("h o w  m a n y" → "how", "many"); a run of two joins only between such wider gaps ("i n").
   const tokens: Token[] = [];
   for (let i = 0; i < raw.length; ) {
     let j = i;
-    while (j < raw.length && raw[j]!.text.length === 1 && (j === i || isLetterGap(input, raw[j - 1]!.end, raw[j]!.start))) j++;
-    if (j - i >= 3) {
+    const width = i + 1 < raw.length ? raw[i + 1]!.start - raw[i]!.end : 0;
+    while (j < raw.length && raw[j]!.text.length === 1 && (j === i || (isLetterGap(input, raw[j - 1]!.end, raw[j]!.start) && raw[j]!.start - raw[j - 1]!.end === width))) j++;
+    const bounded = (k: number, l: number) =>
+      (k === 0 || raw[k]!.start - raw[k - 1]!.end > width) && (l === raw.length || raw[l]!.start - raw[l - 1]!.end > width) && spaced(raw, k, l);
+    if (j - i >= 3 || (j - i === 2 && width > 0 && bounded(i, j))) {
       // "I h a t e", "a c a n c e r" join to "ihate", "acancer": the scorer parts a leading
       // pronoun or article from a lexicon word when the whole is not one (see splitRunOn).
       const joined = raw.slice(i, j).map((t) => t.text).join('');

@@ -121,6 +121,11 @@ export class CompiledLexicon {
    * A reading that is itself a lexicon word, or that two words share, is not kept.
    */
   private readonly typoVocab = new Map<string, number>();
+  /**
+   * Lexicon words with one letter masked ("k*ll", "sl*t", "c*ke"), for words pupils write
+   * with an asterisk. A mask two words share is not kept.
+   */
+  private readonly masked = new Map<string, number>();
   /** Lexicon words by id. */
   private readonly words: string[] = [];
   /** Lexicon words by stem: the reading of an inflection the lexicon does not list. */
@@ -220,6 +225,10 @@ export class CompiledLexicon {
       if (id !== undefined) return id;
     }
     const plain = token.variants[0] ?? token.text;
+    if (plain.includes('*')) {
+      const id = this.masked.get(plain);
+      return id !== undefined && id >= 0 ? id : -1;
+    }
     if (plain.length < 4 || plain.length > 13 || this.common.has(plain)) return -1;
     const typo = this.typoVocab.get(plain);
     return typo !== undefined && typo >= 0 ? typo : -1;
@@ -334,9 +343,21 @@ export class CompiledLexicon {
     return index;
   }
 
+  private indexMasks(): void {
+    for (const [word, id] of this.vocab) {
+      if (word.length < 3 || word.length > 12 || !/^[a-z]+$/.test(word)) continue;
+      for (let i = 0; i < word.length; i++) {
+        const key = word.slice(0, i) + '*' + word.slice(i + 1);
+        const held = this.masked.get(key);
+        this.masked.set(key, held === undefined || held === id ? id : -1);
+      }
+    }
+  }
+
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
     this.indexTypos();
+    this.indexMasks();
     const table = this.table;
     const n = this.states;
     this.fail = new Int32Array(n);

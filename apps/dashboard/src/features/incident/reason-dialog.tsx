@@ -1,6 +1,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { errorMessage } from '../../api';
 
+/** The API counts lengths in Unicode code points (docs/api.md, Input): so does the counter. */
+const codePoints = (text: string): number => [...text].length;
+
 export const REASON_MIN = 10;
 export const REASON_MAX = 500;
 
@@ -40,11 +43,11 @@ export const ReasonDialog = ({ title, label, submitLabel, explanation, onSubmit,
     event.preventDefault();
     if (busy) return;
     const text = reason.trim();
-    if (text.length < REASON_MIN) {
+    if (codePoints(text) < REASON_MIN) {
       setError(`Give a reason of at least ${REASON_MIN} characters.`);
       return;
     }
-    if (text.length > REASON_MAX) {
+    if (codePoints(text) > REASON_MAX) {
       setError(`Keep the reason to ${REASON_MAX} characters or fewer.`);
       return;
     }
@@ -79,7 +82,8 @@ export const ReasonDialog = ({ title, label, submitLabel, explanation, onSubmit,
             id={`${ids}-reason`}
             rows={4}
             minLength={REASON_MIN}
-            maxLength={REASON_MAX}
+            // maxLength counts UTF-16 units (an emoji as two); the API counts code points, so
+            // the limit is checked on submit instead.
             required
             aria-describedby={`${ids}-hint`}
             aria-invalid={error !== null}
@@ -89,7 +93,7 @@ export const ReasonDialog = ({ title, label, submitLabel, explanation, onSubmit,
           <p id={`${ids}-hint`} className="hint">
             {REASON_MIN} to {REASON_MAX} characters. Your name, the time and this reason are recorded in the audit log.{' '}
             <span className="counter">
-              {reason.trim().length} of {REASON_MAX}
+              {codePoints(reason.trim())} of {REASON_MAX}
             </span>
           </p>
         </div>

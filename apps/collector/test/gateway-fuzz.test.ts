@@ -1,6 +1,6 @@
 import { events } from '@haven/db';
 import { availableDrivers } from '@haven/db/testing';
-import { LIMITS, uuidv7 } from '@haven/protocol';
+import { codePoints, LIMITS, uuidv7 } from '@haven/protocol';
 import { eq, sql } from 'drizzle-orm';
 import { queryRows } from '../src/db-rows';
 import { TestAgent } from './support/agent-client';
@@ -9,7 +9,7 @@ import { startCollector, type Harness } from './support/harness';
 /**
  * Seeded fuzzing of the agent gateway with what a real collector must survive: NUL and lone
  * surrogates in every string field, astral characters at and beyond each limit (limits count
- * UTF-16 units), impossible and extreme dates, and random mixtures of them. The expected
+ * Unicode code points), impossible and extreme dates, and random mixtures of them. The expected
  * answer of each batch comes from the rules of docs/protocol.md, written out again here:
  *
  * - strings: NUL removed and lone surrogates replaced by U+FFFD, then the limits apply;
@@ -41,7 +41,7 @@ function prng(seed: number): () => number {
 const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // eslint-disable-next-line no-control-regex -- NUL is what the rule is about
 const storable = (s: string) => s.replace(LONE, '\ufffd').replace(/\u0000/g, '');
-const fits = (v: unknown, min: number, max: number) => typeof v === 'string' && storable(v).length >= min && storable(v).length <= max;
+const fits = (v: unknown, min: number, max: number) => typeof v === 'string' && codePoints(storable(v)) >= min && codePoints(storable(v)) <= max;
 
 type Field = 'match' | 'before' | 'after' | 'app' | 'windowTitle' | 'osUser' | 'ruleId';
 const LIMIT: Record<Field, { min: number; max: number; nullable?: boolean }> = {
@@ -63,7 +63,7 @@ function eventIsValid(e: Record<string, unknown>): boolean {
     fits(ev.match, 1, LIMIT.match.max) &&
     fits(ev.before, 0, LIMIT.before.max) &&
     fits(ev.after, 0, LIMIT.after.max) &&
-    storable(ev.before as string).length + storable(ev.after as string).length <= LIMITS.maxEvidenceContextChars &&
+    codePoints(storable(ev.before as string)) + codePoints(storable(ev.after as string)) <= LIMITS.maxEvidenceContextChars &&
     nullableOk(e.app, 'app') &&
     nullableOk(e.windowTitle, 'windowTitle') &&
     fits(e.osUser, 1, LIMIT.osUser.max) &&
@@ -130,7 +130,7 @@ function fuzzCases(rand: () => number) {
     while (s.length < maxUnits && rand() < 0.9) s += pick(PIECES);
     return s;
   };
-  const astral = (units: number) => '😀'.repeat(Math.floor(units / 2)) + (units % 2 ? 'a' : '');
+  const astral = (n: number) => '😀'.repeat(n); // n characters, 2n UTF-16 units
   /** A string the rules accept for the field: hostile, and often exactly at its limit. */
   const goodString = (f: Field): unknown => {
     const { max } = LIMIT[f];
@@ -138,9 +138,9 @@ function fuzzCases(rand: () => number) {
       case 0:
         return astral(max); // at the limit, in astral characters
       case 1:
-        return 'x'.repeat(max - 2) + pick(ASTRAL.slice(0, 2)); // the last character is astral
+        return 'x'.repeat(max - 1) + pick(ASTRAL.slice(0, 2)); // the last character is astral
       case 2:
-        return '😀'.repeat(max / 2 - 1) + '\ud83d' + 'x'; // at the limit with a lone half
+        return '😀'.repeat(max - 2) + '\ud83d' + 'x'; // at the limit with a lone half
       case 3:
         return 'x'.repeat(max) + '\u0000'; // over only until NUL is removed
       default:
@@ -152,9 +152,9 @@ function fuzzCases(rand: () => number) {
     const { max } = LIMIT[f];
     switch (Math.floor(rand() * 6)) {
       case 0:
-        return astral(max + 1); // one unit over
+        return astral(max + 1); // one character over
       case 1:
-        return '😀'.repeat(max / 2 + 1); // one astral character over
+        return 'x'.repeat(max - 1) + '😀😀'; // one astral character over
       case 2:
         return 'y'.repeat(max) + pick(ASTRAL); // the astral character is the one too many
       case 3:

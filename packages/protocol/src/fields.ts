@@ -1,17 +1,16 @@
 import { z } from 'zod';
-import { storableText } from './text';
+import { codePoints, storableText } from './text';
 
 /**
- * String fields, counted in the protocol's one unit: the UTF-16 code unit (docs/protocol.md §1,
- * "character"), as `String.length` counts it and as the agent cuts text. zod's own `.max()`
- * counts code points, so an astral character (most emoji) would count one there and two
- * everywhere else; the limit is checked here instead.
+ * String fields, counted in Haven's one unit: the Unicode code point (docs/protocol.md §1,
+ * "character"; the staff API counts the same way), so 😀 is one character. Checked here rather
+ * than with zod's `.max()` so that the rule is written once and cannot drift with zod.
  */
 export function units(max: number, min = 0) {
   return z
     .string()
-    .refine((s) => s.length >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
-    .refine((s) => s.length <= max, { message: `must be at most ${max} characters (UTF-16 code units)`, abort: true });
+    .refine((s) => codePoints(s) >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
+    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters`, abort: true });
 }
 
 /**
@@ -22,6 +21,6 @@ export function storedText(max: number, min = 0) {
   return z
     .string()
     .overwrite(storableText)
-    .refine((s) => s.length >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
-    .refine((s) => s.length <= max, { message: `must be at most ${max} characters (UTF-16 code units)`, abort: true });
+    .refine((s) => codePoints(s) >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
+    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters`, abort: true });
 }

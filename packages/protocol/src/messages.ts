@@ -3,6 +3,7 @@ import { CATEGORIES, SOURCES } from './categories';
 import { ERROR_CODES, HELLO_REJECTION_REASONS } from './close-codes';
 import { LIMITS, PROTOCOL_VERSION } from './limits';
 import { storedText, units } from './fields';
+import { codePoints } from './text';
 import { parseProtocolTime } from './time';
 import { isUuidV7 } from './uuid';
 
@@ -34,7 +35,7 @@ export const EvidenceSchema = z
     before: text(LIMITS.maxEvidenceContextChars),
     after: text(LIMITS.maxEvidenceContextChars),
   })
-  .refine((e) => e.before.length + e.after.length <= LIMITS.maxEvidenceContextChars, {
+  .refine((e) => codePoints(e.before) + codePoints(e.after) <= LIMITS.maxEvidenceContextChars, {
     message: `context before and after together must be at most ${LIMITS.maxEvidenceContextChars} characters`,
     path: ['after'],
   });

@@ -9,6 +9,7 @@ import {
   sliceWhole,
   storableText,
   cleanCapturedText,
+  codePoints,
   truncateUnits,
   uuidv7,
   type AgentEvent,
@@ -118,8 +119,8 @@ describe('strings the database cannot store', () => {
   });
 });
 
-describe('limits count UTF-16 code units (docs/protocol.md §1)', () => {
-  const astral = (n: number) => '😀'.repeat(n); // two units each
+describe('limits count Unicode code points (docs/protocol.md §1), as the staff API does', () => {
+  const astral = (n: number) => '😀'.repeat(n); // one code point, two UTF-16 units each
   it.each([
     ['evidence.match', LIMITS.maxEvidenceMatchChars, (s: string) => ({ evidence: { match: s, before: '', after: '' } })],
     ['evidence.before', LIMITS.maxEvidenceContextChars, (s: string) => ({ evidence: { match: 'm', before: s, after: '' } })],
@@ -127,17 +128,24 @@ describe('limits count UTF-16 code units (docs/protocol.md §1)', () => {
     ['windowTitle', LIMITS.maxWindowTitleChars, (s: string) => ({ windowTitle: s })],
     ['osUser', LIMITS.maxOsUserChars, (s: string) => ({ osUser: s })],
     ['ruleIds.0', LIMITS.maxRuleIdChars, (s: string) => ({ ruleIds: [s] })],
-  ] as const)('%s: %i units of astral characters fit, one more character does not', (_field, max, build) => {
-    expect(parse([event(build(astral(max / 2)))]).ok).toBe(true);
-    const over = parse([event(), event(build(astral(max / 2 + 1)))]);
+  ] as const)('%s: %i astral characters fit, one more does not', (_field, max, build) => {
+    expect(parse([event(build(astral(max)))]).ok).toBe(true);
+    const over = parse([event(), event(build(astral(max + 1)))]);
     expect(over.ok).toBe(false);
     if (!over.ok) expect(over.failure).toMatchObject({ index: 1 });
-    // A lone surrogate counts one unit, as its U+FFFD does.
-    expect(parse([event(build(astral(max / 2 - 1) + '\ud83d'))]).ok).toBe(true);
+    // A lone surrogate counts one, as its U+FFFD does.
+    expect(parse([event(build(astral(max - 1) + '\ud83d'))]).ok).toBe(true);
+    expect(parse([event(build(astral(max) + '\ud83d'))]).ok).toBe(false);
+  });
+
+  it('counts a surrogate pair once and a lone surrogate once', () => {
+    expect(codePoints('a😀b')).toBe(3);
+    expect(codePoints('\ud83d\ud83d\ude00')).toBe(2);
+    expect(codePoints('')).toBe(0);
   });
 
   it('encodes an event at its limits within one frame', () => {
-    expect(() => encodeMessage({ type: 'events', batchId: uuidv7(), events: [event({ windowTitle: astral(256) })] })).not.toThrow();
+    expect(() => encodeMessage({ type: 'events', batchId: uuidv7(), events: [event({ windowTitle: astral(512) })] })).not.toThrow();
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Strings as PostgreSQL can store them, and as the agent cuts them.
  *
- * Lengths in this protocol count UTF-16 code units (docs/protocol.md §1, "character"), which is
- * what JavaScript's `String.length` counts (see fields.ts). Two things JavaScript strings
+ * Lengths count Unicode code points (docs/protocol.md §1, "character"), in the protocol as in
+ * the staff API: 😀 is one character. The agent cuts by UTF-16 units (`truncateUnits`), which
+ * never gives more code points than units, so what it cuts always fits. Two things JavaScript strings
  * can hold that PostgreSQL cannot: U+0000 (text refuses NUL, 22021; jsonb refuses \u0000,
  * 22P05) and a lone UTF-16 surrogate — half of an astral character such as an emoji cut in
  * two (jsonb refuses it, 22P02; text silently stores U+FFFD).
@@ -41,6 +42,18 @@ export function cleanCapturedText(s: string): string {
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/** How many Unicode code points `s` holds (a surrogate pair is one; a lone surrogate is one). */
+export function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if (isHigh(s.charCodeAt(i)) && isLow(s.charCodeAt(i + 1))) {
+      n--;
+      i++;
+    }
+  }
+  return n;
+}
 
 /**
  * `s[start, end)` in UTF-16 units, moved inwards so that no surrogate pair is cut in two: a

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { codePoints } from '@haven/protocol';
 import { z } from 'zod';
 import { UUID_PATTERN } from '../db-rows';
 import { ValidationError } from '../errors';
@@ -20,20 +21,8 @@ import { ValidationError } from '../errors';
  * the tests find every field of every route.
  */
 
-/** How many Unicode code points a string holds: the one length rule of the staff API. */
-export function codePoints(value: string): number {
-  let n = 0;
-  for (let i = 0; i < value.length; i++) {
-    const unit = value.charCodeAt(i);
-    // A high surrogate followed by a low one is one code point.
-    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
-      const next = value.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}
+/** How many Unicode code points a string holds: Haven's one length rule, in this API as in the agent protocol. */
+export { codePoints };
 
 const LONE_SURROGATE = /\p{Cs}/u;
 

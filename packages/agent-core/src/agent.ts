@@ -163,7 +163,7 @@ export class Agent {
         return credential;
       } catch (err) {
         if (err instanceof EnrollError && err.fatal) throw err;
-        const wait = Math.min(60_000, 1000 * 2 ** attempt);
+        const wait = Math.max(Math.min(60_000, 1000 * 2 ** attempt), err instanceof EnrollError ? (err.retryAfterMs ?? 0) : 0);
         log('warn', `Enrolment failed (${(err as Error).message}); trying again in ${Math.round(wait / 1000)} s.`);
         await new Promise((r) => setTimeout(r, wait));
       }

@@ -83,6 +83,17 @@ describe('messages pushed by the collector', () => {
     expect(sent.size).toBe(2);
     expect(batches.flatMap((b) => b.events).every((e) => e.source === 'keys')).toBe(true);
     expect(lines.some((l) => /refused an event as invalid/.test(l))).toBe(true);
+    // The refused event is counted as dropped, on the device and in what the school is told.
+    expect(agent.status().droppedEvents).toBe(1);
     agent.stop();
+    const again = new Agent({ collector: `http://127.0.0.1:${port}`, dataDir: dir, sources: { window: false, keys: false, screen: false }, log: () => undefined });
+    await again.start();
+    await waitFor(
+      () => received.some((m) => m.type === 'heartbeat' && m.droppedEvents === 1),
+      10_000,
+      'no heartbeat reported the dropped event',
+    );
+    expect(again.status().droppedEvents).toBe(1); // the count survives a restart
+    again.stop();
   });
 });

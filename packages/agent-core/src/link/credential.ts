@@ -12,6 +12,8 @@ export class EnrollError extends Error {
     message: string,
     /** Retrying with the same token cannot help (unknown, expired, revoked or used-up token). */
     readonly fatal: boolean,
+    /** How long the collector asked us to wait before trying again (a 429's Retry-After). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'EnrollError';
@@ -56,7 +58,12 @@ export async function enroll(collector: string, token: string, agentVersion: str
   if (res.status !== 201) {
     const e = ApiErrorSchema.safeParse(body);
     const why = e.success ? `${e.data.error}: ${e.data.message}` : `HTTP ${res.status}`;
-    throw new EnrollError(`enrolment refused (${why})`, res.status >= 400 && res.status < 500);
+    // Too many attempts (429) or a timeout (408) pass with time; any other 4xx is the token's
+    // own fault and retrying it cannot help.
+    const passing = res.status === 429 || res.status === 408;
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 3600) * 1000 : undefined;
+    throw new EnrollError(`enrolment refused (${why})`, res.status >= 400 && res.status < 500 && !passing, retryAfterMs);
   }
   const parsed = EnrollResponseSchema.safeParse(body);
   if (!parsed.success) throw new EnrollError('the collector answered enrolment with something that is not a credential', false);

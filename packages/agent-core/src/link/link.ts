@@ -155,9 +155,10 @@ export class Link {
           this.pauseUntil = Date.now() + (m.retryAfterMs ?? 1000);
           setTimeout(() => this.pump(), (m.retryAfterMs ?? 1000) + 10).unref();
         } else if (m.code === 'invalid-batch' && batch && m.index !== undefined) {
-          // One event the collector will never take: drop it, keep the rest.
+          // One event the collector will never take: drop it (counted in droppedEvents, as
+          // docs/protocol.md §8 asks), keep the rest.
           const bad = batch.ids[m.index];
-          if (bad) this.options.outbox.ack([bad]);
+          if (bad) this.options.outbox.discard([bad]);
           this.log('error', `The collector refused an event as invalid (${m.message}); it was removed from the outbox.`);
           this.pump();
         }

@@ -109,6 +109,19 @@ export class Outbox {
     this.enforceBound();
   }
 
+  /**
+   * Removes events that will never be delivered (the collector refused them as invalid) and
+   * counts them as dropped, so heartbeats tell the school that something was lost.
+   */
+  discard(ids: readonly string[]): void {
+    const known = ids.filter((id) => this.pendingById.has(id));
+    if (known.length === 0) return;
+    this.write(encode({ k: 'd', ids: known }), true);
+    for (const id of known) this.forget(id);
+    this.droppedTotal += known.length;
+    this.maybeCompact();
+  }
+
   /** Removes acked events. Not fsync'd: after a crash they are sent again, and the collector drops repeats by id. */
   ack(ids: readonly string[]): void {
     const known = ids.filter((id) => this.pendingById.has(id));

@@ -1,14 +1,11 @@
-import type { Driver } from '@haven/db';
 import type { Browser } from 'playwright-core';
 import { TestAgent } from './support/agent-client';
-import { describeWithChromium, launchChromium, newSchoolContext, signIn, waitForLiveQueue } from './support/browser';
+import { describeWithChromiumOnEachDriver, launchChromium, newSchoolContext, signIn, waitForLiveQueue } from './support/browser';
 import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addStaff } from './support/staff';
 
-const driver: Driver = process.env.DATABASE_URL?.startsWith('postgres://') ? 'postgres' : 'pglite';
-
 /** What a DSL is told about urgent alerts must be true: here no mail server is set up. */
-describeWithChromium(`urgent alerts with no delivery channel, in Chromium (${driver})`, () => {
+describeWithChromiumOnEachDriver(`urgent alerts with no delivery channel, in Chromium (%s)`, (driver) => {
   let h: Harness;
   let browser: Browser;
 

@@ -1,5 +1,5 @@
+import { availableDrivers } from '@haven/db/testing';
 import { createHmac } from 'node:crypto';
-import { isPostgresUrl } from '@haven/db';
 import { sql } from 'drizzle-orm';
 import { digestDue, mondayOf } from '../src/alerts/alerter';
 import { queryRows } from '../src/db-rows';
@@ -8,10 +8,9 @@ import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { TestMailServer, TestWebhook } from './support/mail';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const WEBHOOK_SECRET = 'a-shared-secret-for-the-webhook';
 
-describe(`alerts by e-mail and webhook, escalation and the weekly digest (${driver})`, () => {
+describe.each(availableDrivers())(`alerts by e-mail and webhook, escalation and the weekly digest (%s)`, (driver) => {
   let h: Harness;
   let mail: TestMailServer;
   let hook: TestWebhook;

@@ -1,15 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
-import { auditLog, incidentHistory, type Driver } from '@haven/db';
+import { auditLog, incidentHistory } from '@haven/db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
-import { describeWithChromium, incidentIdOf, launchChromium, newSchoolContext, queueRow, signIn, waitForLiveQueue } from './support/browser';
+import { describeWithChromiumOnEachDriver, incidentIdOf, launchChromium, newSchoolContext, queueRow, signIn, waitForLiveQueue } from './support/browser';
 import { startCollector, type Harness } from './support/harness';
 import { TestMailServer } from './support/mail';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
-const driver: Driver = process.env.DATABASE_URL?.startsWith('postgres://') ? 'postgres' : 'pglite';
 const SCREENSHOTS = path.resolve(__dirname, '..', '..', '..', 'docs', 'screenshots');
 const REASON = 'Reviewing the Year 9 concern raised by the form tutor';
 const NOTE = 'Spoke to Alex with the head of year; pastoral plan agreed and parents called.';
@@ -17,7 +16,7 @@ const NOTE = 'Spoke to Alex with the head of year; pastoral plan agreed and pare
 /** The page's window object; the collector's tsconfig has no DOM types. */
 type Win = any;
 
-describeWithChromium(`DSL dashboard in Chromium (${driver})`, () => {
+describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
   let h: Harness;
   let browser: Browser;
   let mail: TestMailServer;

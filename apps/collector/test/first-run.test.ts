@@ -58,3 +58,14 @@ describe('commands a new user is given', () => {
     expect({ status: r.status, usage: /Usage/.test(r.stdout) }).toEqual({ status: 0, usage: true });
   });
 });
+
+describe('what the README promises of the test suites', () => {
+  it('every collector suite that stores data through the harness runs on each available driver', () => {
+    const dir = path.join(REPO, 'apps', 'collector', 'test');
+    const suites = [...tracked].filter((f) => f.startsWith('apps/collector/test/') && f.endsWith('.test.ts'));
+    const storing = suites.filter((f) => /\bstartCollector\(/.test(readFileSync(path.join(REPO, f), 'utf8')));
+    expect(storing.length).toBeGreaterThan(5);
+    const singleDriver = storing.filter((f) => !/availableDrivers\(\)|describeWithChromiumOnEachDriver\(/.test(readFileSync(path.join(REPO, f), 'utf8')));
+    expect({ dir, singleDriver }).toEqual({ dir, singleDriver: [] });
+  });
+});

@@ -1,10 +1,11 @@
+import { availableDrivers } from '@haven/db/testing';
 import { startCollector, type Harness } from './support/harness';
 
 /** Health checks come every few seconds from a load balancer: they must not write a log line each. */
-describe('health checks and the log', () => {
+describe.each(availableDrivers())('health checks and the log (%s)', (driver) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startCollector('pglite');
+    h = await startCollector(driver);
   });
   afterAll(() => h?.close());
 

@@ -1,4 +1,5 @@
-import { isPostgresUrl, type Role } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
+import { type Role } from '@haven/db';
 import { EnrollRequestSchema } from '@haven/protocol';
 import { z } from 'zod';
 import { codePoints } from '../src/input/schemas';
@@ -6,7 +7,6 @@ import { TestAgent } from './support/agent-client';
 import { sendGrouped, startCollector, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const ROLES: Role[] = ['dsl', 'deputy_dsl', 'head', 'technician', 'trust_admin'];
 
 /** Values no field of the staff API should take, as JSON body values. */
@@ -33,7 +33,7 @@ const NO_BODY = new Set(['POST /api/auth/logout', 'POST /api/me/totp', 'POST /ap
 
 type Route = { method: string; url: string; query?: z.ZodObject; body?: z.ZodObject };
 
-describe(`every route answers bad input with 400 and a message, never 5xx (${driver})`, () => {
+describe.each(availableDrivers())(`every route answers bad input with 400 and a message, never 5xx (%s)`, (driver) => {
   let h: Harness;
   const clients = new Map<Role | 'anonymous', string | null>();
   let ids: { id: string; personId: string; schoolId: string; staffId: string };

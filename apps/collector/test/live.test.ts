@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { hashPassword } from '../src/auth/passwords';
@@ -6,13 +6,12 @@ import { totpAt } from '../src/auth/totp';
 import { startCollector, type Harness } from './support/harness';
 import { addStaff, StaffClient } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const PUBLIC_URL = 'https://haven.school.example';
 
 type Live = { socket: WebSocket; closed: Promise<number> };
 
 /** The live feed over a real socket: ends with its session, and only for Haven's own pages. */
-describe(`the live feed (${driver})`, () => {
+describe.each(availableDrivers())(`the live feed (%s)`, (driver) => {
   let h: Harness;
 
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../src/app';
@@ -9,13 +9,12 @@ import { createLogger } from '../src/logger';
 import { startCollector, TEST_SECRET_KEY, type Harness } from './support/harness';
 import { addStaff, type StaffMember } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 
 /**
  * Sign-in limits, TOTP replay and TOTP secrets at rest. Requests come through Fastify's inject
  * with a chosen client address (and, behind the proxy, the X-Forwarded-For nginx would send).
  */
-describe(`sign-in limits and two-factor sign-in (${driver})`, () => {
+describe.each(availableDrivers())(`sign-in limits and two-factor sign-in (%s)`, (driver) => {
   let h: Harness;
   const apps: FastifyInstance[] = [];
 

@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app';
@@ -9,10 +9,9 @@ import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client
 import { sendGrouped, startCollector, TEST_SECRET_KEY, type Harness } from './support/harness';
 import { addPerson, addStaff, StaffClient, type StaffMember } from './support/staff';
 
-const driver = isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'pglite';
 const minutes = (n: number) => n * 60_000;
 
-describe(`incidents, workflow and access over the staff API (${driver})`, () => {
+describe.each(availableDrivers())(`incidents, workflow and access over the staff API (%s)`, (driver) => {
   let h: Harness;
   let agent: TestAgent;
   let members: Record<'dsl' | 'deputy' | 'head' | 'tech' | 'trust', StaffMember>;

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import type { Driver } from '@haven/db';
+import { availableDrivers } from '@haven/db/testing';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium; CI installs it (`apt-get install chromium`). */
@@ -6,10 +8,13 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 export const hasChromium = existsSync(CHROMIUM_PATH);
 
-/** `describe` when Chromium is installed; otherwise a skipped suite whose name says why. */
-export function describeWithChromium(name: string, fn: () => void): void {
-  if (hasChromium) describe(name, fn);
-  else describe.skip(`${name} (skipped: ${CHROMIUM_PATH} does not exist; install Debian's chromium package to run it)`, fn);
+/**
+ * `describe` once per available database driver (`%s` in the name is the driver) when Chromium
+ * is installed; otherwise a skipped suite whose name says why.
+ */
+export function describeWithChromiumOnEachDriver(name: string, fn: (driver: Driver) => void): void {
+  if (hasChromium) describe.each(availableDrivers())(name, fn);
+  else describe.skip(`${name.replace('%s', 'each driver')} (skipped: ${CHROMIUM_PATH} does not exist; install Debian's chromium package to run it)`, () => fn('pglite'));
 }
 
 export function launchChromium(): Promise<Browser> {

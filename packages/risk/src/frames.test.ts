@@ -35,6 +35,7 @@ const source = (common: string[] = []): LexiconSource => ({
     ),
     category('suicide', [], [{ id: 'jump-height', a: ['roof', 'bridge'], b: ['jumped', 'jump'], window: 4, severity: 3, flags: [], needs: ['first_person'] }]),
     category('bullying', [{ text: 'loser', severity: 2, flags: [] }]),
+    category('gambling', [], [{ id: 'burden-self', a: ['a burden', 'better off without'], b: [], window: 0, severity: 3, flags: [], needs: ['first_person'] }]),
     category('pornography', [{ text: 'pron', severity: 3, flags: [] }]),
     category('drugs', [{ text: 'ounce', severity: 1, flags: [] }]),
   ],
@@ -81,6 +82,11 @@ describe('frames', () => {
     expect(scorer.score('she cut the arm off the doll again', keys).category).toBeNull();
     expect(scorer.score('the cat jumped onto the roof', keys).category).toBeNull();
     expect(scorer.score('i jumped off the roof', keys).category).toBe('suicide');
+  });
+
+  it('reads a one-part frame only with the context it needs', () => {
+    expect(scorer.score('i feel like a burden', keys).category).toBe('gambling');
+    expect(scorer.score('the tax is a burden on farmers', keys).category).toBeNull();
   });
 
   it('names the frame and its word classes in the explanation', () => {

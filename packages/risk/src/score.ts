@@ -97,8 +97,8 @@ const SEARCH_REFLEXIVE: ReadonlyMap<string, string> = new Map([
 const SEARCH_SUBJECT_BEFORE: ReadonlySet<string> = new Set(['do', 'can', 'if', 'would', 'will', 'should', 'could', 'until', 'before', 'when']);
 /** First words that make a typed line or a title a search ("how …", "ways to …", "can you …"). */
 const SEARCH_OPENERS: ReadonlySet<string> = new Set(['how', 'ways', 'way', 'best', 'easiest', 'quickest', 'fastest', 'painless', 'does', 'can', 'where']);
-/** Window titles of search engines and question sites. */
-const SEARCH_TITLE = /(google search|bing|duckduckgo|- search|youtube|reddit|quora|tiktok|yahoo)/i;
+/** Words in the window titles of search engines and question sites. */
+const SEARCH_SITES: ReadonlySet<string> = new Set(['search', 'bing', 'duckduckgo', 'youtube', 'reddit', 'quora', 'tiktok', 'yahoo']);
 const NEGATION_WINDOW = 1;
 const THIRD_PERSON_WINDOW = 4;
 
@@ -174,9 +174,9 @@ export class Scorer {
   }
 
   /** Words of a text and every lexicon match in them; words run together ("ihate") are split. */
-  private read(text: string, search = false): { tokens: Token[]; found: Match[] } {
+  private read(text: string, search = false, title = false): { tokens: Token[]; found: Match[] } {
     let tokens = tokenize(text);
-    if (search && tokens.length && (SEARCH_OPENERS.has(tokens[0]!.text) || SEARCH_TITLE.test(text))) {
+    if (search && tokens.length && (SEARCH_OPENERS.has(tokens[0]!.text) || (title && tokens.some((t) => SEARCH_SITES.has(t.text))))) {
       tokens = tokens.map((t, i) => {
         const own = SEARCH_REFLEXIVE.get(t.text) ?? (t.text === 'you' && SEARCH_SUBJECT_BEFORE.has(tokens[i - 1]?.text ?? '') ? 'i' : undefined);
         return own ? new Token(own, t.start, t.end) : t;
@@ -219,7 +219,7 @@ export class Scorer {
    */
   private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
     // A search title or a typed question ("how do you …") is about the searcher.
-    const { tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys');
+    const { tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys', options.source === 'title');
     // Most text holds context words ("i", "you") and nothing to score: stop before building context.
     if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) return nothingFound();
 
@@ -261,7 +261,8 @@ export class Scorer {
       const rule = this.lexicon.rules[ruleIndex]!;
       const window = rule.window ?? 5;
       const accept = rule.needs ? (s: number, e: number) => rule.needs!.some((k) => covers(ctx.inside, KIND_BIT[k], Math.max(0, s - 3), e)) : null;
-      const hit = rule.parts === 3 ? nearestFrame(parts, window, accept) : nearestPair(parts[0]!, parts[1]!, window, accept);
+      const hit =
+        rule.parts === 3 ? nearestFrame(parts, window, accept) : rule.parts === 1 ? firstAccepted(parts[0]!, accept) : nearestPair(parts[0]!, parts[1]!, window, accept);
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
@@ -483,6 +484,12 @@ function nearestPair(
       }
     }
   }
+  return null;
+}
+
+/** A one-part frame: the first occurrence whose surroundings hold what the frame needs. */
+function firstAccepted(a: Match[], accept: ((start: number, end: number) => boolean) | null): { start: number; end: number; gap: { start: number; end: number } } | null {
+  for (const x of a) if (!accept || accept(x.start, x.end)) return { start: x.start, end: x.end, gap: { start: x.end, end: x.end } };
   return null;
 }
 

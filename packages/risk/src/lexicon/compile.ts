@@ -125,7 +125,7 @@ export class CompiledLexicon {
    * Lexicon words with one letter masked ("k*ll", "sl*t", "c*ke"), for words pupils write
    * with an asterisk. A mask two words share is not kept.
    */
-  private readonly masked = new Map<string, number>();
+  private masked: Map<string, number> | null = null;
   /** Lexicon words by id. */
   private readonly words: string[] = [];
   /** Lexicon words by stem: the reading of an inflection the lexicon does not list. */
@@ -210,14 +210,15 @@ export class CompiledLexicon {
   resolve(token: Token): number {
     const exact = this.vocab.get(token.text);
     if (exact !== undefined) return exact;
-    const inflected = this.stems.get(stem(token.text));
+    // A word with no inflection's ending is its own stem: "pest" finds the listed "pests".
+    const inflected = this.stems.get(inflectable(token.text) ? stem(token.text) : token.text);
     // An ordinary word is not read as an inflection of a word that is not ordinary ("whoring",
     // "impeding"): slang and other languages' words stand only in their listed forms.
     if (inflected !== undefined && (!this.common.has(token.text) || this.common.has(this.words[inflected]!))) return inflected;
     // An ordinary word is what it says: no dropped-g or typo guesses ("begin" is not "beging").
     if (this.common.has(token.text)) return -1;
     for (const v of token.variants) {
-      const id = this.vocab.get(v) ?? this.stems.get(stem(v));
+      const id = this.vocab.get(v) ?? this.stems.get(inflectable(v) ? stem(v) : v);
       if (id !== undefined) return id;
     }
     if (token.squeezed !== null) {
@@ -226,7 +227,7 @@ export class CompiledLexicon {
     }
     const plain = token.variants[0] ?? token.text;
     if (plain.includes('*')) {
-      const id = this.masked.get(plain);
+      const id = (this.masked ??= this.indexMasks()).get(plain);
       return id !== undefined && id >= 0 ? id : -1;
     }
     if (plain.length < 4 || plain.length > 13 || this.common.has(plain)) return -1;
@@ -343,21 +344,23 @@ export class CompiledLexicon {
     return index;
   }
 
-  private indexMasks(): void {
+  /** Built on the first masked token: most texts never have one, and compiling stays quick. */
+  private indexMasks(): Map<string, number> {
+    const masked = new Map<string, number>();
     for (const [word, id] of this.vocab) {
       if (word.length < 3 || word.length > 12 || !/^[a-z]+$/.test(word)) continue;
       for (let i = 0; i < word.length; i++) {
         const key = word.slice(0, i) + '*' + word.slice(i + 1);
-        const held = this.masked.get(key);
-        this.masked.set(key, held === undefined || held === id ? id : -1);
+        const held = masked.get(key);
+        masked.set(key, held === undefined || held === id ? id : -1);
       }
     }
+    return masked;
   }
 
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
     this.indexTypos();
-    this.indexMasks();
     const table = this.table;
     const n = this.states;
     this.fail = new Int32Array(n);
@@ -498,6 +501,17 @@ export class CompiledLexicon {
   }
 }
 
+/**
+ * Could stemming change this word? Only words that end in an inflection's letter (s, d, g, y,
+ * e) can change: a cheap test that keeps the stemmer off most tokens.
+ */
+function inflectable(w: string): boolean {
+  const n = w.length;
+  if (n < 3) return false;
+  const c = w.charCodeAt(n - 1);
+  return c === 0x73 || c === 0x64 || c === 0x67 || c === 0x79 || c === 0x65;
+}
+
 function samePayload(a: Payload, b: Payload): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'context') return a.context === (b as typeof a).context;
@@ -623,10 +637,12 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         pair: false,
       });
-      const single = expandAlternatives(term.text)
-        .map((t) => normalisePhrase(t))
-        .filter((t) => t && !t.includes(' '));
-      if (single.length && single.every((w) => stem(w) !== w)) lex.rules[rule]!.exactForms = new Set(single);
+      // One-word terms only (no space outside braces, few alternatives): phrases are long and many.
+      if (templateWords(term.text).length === 1) {
+        const alternatives = expandAlternatives(term.text);
+        const single = alternatives.length <= MAX_EXPANSIONS ? alternatives.map((t) => normalisePhrase(t)).filter((t) => t && !t.includes(' ')) : [];
+        if (single.length && single.every((w) => stem(w) !== w)) lex.rules[rule]!.exactForms = new Set(single);
+      }
       addPhrase(lex, term.text, { kind: 'term', rule }, file.language === 'en');
     }
     for (const pair of file.pairs) {
@@ -639,7 +655,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         language: file.language,
         window: pair.window,
         pair: true,
-        parts: pair.c ? 3 : 2,
+        parts: pair.c ? 3 : pair.b.length ? 2 : 1,
         ...(pair.needs ? { needs: pair.needs } : {}),
         classes: pair.classes ?? [],
       });

@@ -163,7 +163,13 @@ export function readLexicon(dir: string = DEFAULT_LEXICON_DIR): LexiconSource {
       if (needs && !needs.every((k) => (CONTEXT_KINDS as readonly string[]).includes(k))) {
         throw new LexiconError(name, `${where}: needs must list context kinds (${CONTEXT_KINDS.join(', ')})`);
       }
-      const parts = [words(name, `${where}.a`, pair.a), words(name, `${where}.b`, pair.b), ...(pair.c === undefined ? [] : [words(name, `${where}.c`, pair.c)])];
+      // A frame of one part (`b` left out) is a word class that needs a context kind near it.
+      if (pair.b === undefined && pair.needs === undefined) throw new LexiconError(name, `${where}: a pair needs b (or needs, for a one-part frame)`);
+      const parts = [
+        words(name, `${where}.a`, pair.a),
+        pair.b === undefined ? [] : words(name, `${where}.b`, pair.b),
+        ...(pair.c === undefined ? [] : [words(name, `${where}.c`, pair.c)]),
+      ];
       pairs.push({
         id,
         a: parts[0]!,

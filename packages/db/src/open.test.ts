@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { openDatabase, schools } from './index';
+import { DriverNotPatchedError, openDatabase, schools, unpatchedDriverFiles } from './index';
 import { availableDrivers, createTestDatabase } from './testing';
 
 describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
@@ -98,10 +98,31 @@ describe('the embedded database directory', () => {
   it('takes over a lock left by a process that has died', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'haven-lock-'));
     try {
-      const { writeFileSync } = await import('node:fs');
       writeFileSync(path.join(dir, 'haven.lock'), '2147483646');
       const database = await openDatabase(dir);
       await database.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the PostgreSQL driver', () => {
+  const installed = path.resolve(path.dirname(require.resolve('postgres')), '..', '..');
+
+  it("carries Haven's fix for dropped connections in both its builds (docs/adr/0007)", () => {
+    expect(unpatchedDriverFiles()).toEqual([]);
+  });
+
+  it('is refused when a build lacks the fix, with a message that says how to apply it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'haven-driver-'));
+    try {
+      cpSync(path.join(installed, 'src'), path.join(dir, 'src'), { recursive: true });
+      // A CommonJS build without the fix (as npm unpacks it, when patch-package did not run).
+      mkdirSync(path.join(dir, 'cjs', 'src'), { recursive: true });
+      writeFileSync(path.join(dir, 'cjs', 'src', 'connection.js'), '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n');
+      expect(unpatchedDriverFiles(dir)).toEqual([path.join(dir, 'cjs/src/connection.js')]);
+      expect(new DriverNotPatchedError(unpatchedDriverFiles(dir)).message).toMatch(/npx patch-package/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema';
@@ -56,7 +56,35 @@ export async function openDatabase(url?: string, options: OpenOptions = {}): Pro
   return database;
 }
 
+/**
+ * postgres-js 3.4.9 throws from a timer, where no caller can catch it, when PostgreSQL drops a
+ * connection under load, and the process dies (porsager/postgres#1154, #1208). Haven runs it
+ * with patches/postgres+3.4.9.patch, applied by `npm install` / `npm ci` (postinstall:
+ * patch-package); docs/adr/0007 says why. A tree installed with --ignore-scripts lacks it.
+ */
+export class DriverNotPatchedError extends Error {
+  constructor(readonly files: string[]) {
+    super(
+      `the PostgreSQL driver (postgres-js) is missing Haven's fix for dropped connections (patches/postgres+3.4.9.patch) in ${files.join(', ')}: ` +
+        'run `npx patch-package` in the Haven directory (npm install and npm ci do it unless scripts are disabled); without it the collector dies when PostgreSQL restarts',
+    );
+    this.name = 'DriverNotPatchedError';
+  }
+}
+
+/** The marker every hunk of patches/postgres+3.4.9.patch carries. */
+const DRIVER_PATCH_MARKER = 'Haven patch (porsager/postgres#1154, #1208)';
+
+/** Both builds of the driver (ESM, imported by the built collector; CommonJS, required by drizzle) must carry the patch. */
+export function unpatchedDriverFiles(packageDir = path.resolve(path.dirname(require.resolve('postgres')), '..', '..')): string[] {
+  return ['src/connection.js', 'cjs/src/connection.js']
+    .map((file) => path.join(packageDir, file))
+    .filter((file) => !existsSync(file) || !readFileSync(file, 'utf8').includes(DRIVER_PATCH_MARKER));
+}
+
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
+  const unpatched = unpatchedDriverFiles();
+  if (unpatched.length > 0) throw new DriverNotPatchedError(unpatched);
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, {

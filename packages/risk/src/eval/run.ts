@@ -13,10 +13,15 @@
  *   npm run eval -w @haven/risk -- --misses [--file authored-dev-2] [--part core] [--category cse] [--lang pl]
  *       lists TUNE misses and false alerts with the explanation; check rows are never printed.
  *   npm run eval -w @haven/risk -- --benign-alerts [--file gsm8k]   TUNE false alerts on the benign train files.
+ *   npm run eval -w @haven/risk -- --model FILE   also scores the lexicon with an experimental learned
+ *       signal (npm run train:model) added: where the lexicon says less than 3 and the model's
+ *       probability passes the file's threshold, the model's class at 2 (or 3 above `high`).
  */
 import { compileLexicon } from '../lexicon/compile';
 import { readLexicon } from '../lexicon/source';
+import { Model, type ModelFile } from '../model/model';
 import { Scorer, type Source } from '../score';
+import { readFileSync } from 'node:fs';
 import { isFalseAlert, isHit, languageOf, loadBenign, loadEval, partOf, themeOf, type Row } from './data';
 import { tuneOnly } from './split';
 
@@ -31,10 +36,19 @@ type Scored = { category: string | null; severity: number; explanation: string }
 type Tally = { n: number; ok: number };
 type Pair = { tune: Tally; check: Tally };
 
+const modelArg = opt('--model');
+const model = modelArg ? new Model(JSON.parse(readFileSync(modelArg, 'utf8')) as ModelFile) : null;
+
 function scoreRows(scorer: Scorer, rows: readonly Row[]): Scored[] {
   return rows.map((r) => {
     const s = scorer.score(r.text, { source: KIND[r.kind] ?? 'keys' });
-    return { category: s.category, severity: s.severity, explanation: s.explanation };
+    const out = { category: s.category as string | null, severity: s.severity as number, explanation: s.explanation };
+    const m = model && s.severity < 3 ? model.predict(r.text) : null;
+    if (m) {
+      const sev = m.probability >= model!.high ? 3 : 2;
+      if (sev > out.severity) return { category: m.category, severity: sev, explanation: `model.${m.category} p=${m.probability.toFixed(2)} [${m.features.join(', ')}] → ${sev}` };
+    }
+    return out;
   });
 }
 
@@ -178,7 +192,7 @@ function main(): void {
   const lines: string[] = [`Haven risk evaluation — ${rows.length} labelled rows, ${benign.length} benign train rows; tune | check split by sha256(id)`];
   authoredReport(rows, outs, lines);
   if (!args.includes('--quick')) leaveOneLanguageOut(rows, outs, lines);
-  lines.push('', 'Leave-one-theme-out: no learned part — the lexicon and frames are not fitted to rows, so there is nothing to retrain per theme.');
+  lines.push('', model ? `Learned signal added from ${modelArg} (experimental; leave-one-theme-out: train with HAVEN_HOLDOUT_THEMES)` : 'Leave-one-theme-out: no learned part ships — the lexicon and frames are not fitted to rows, so there is nothing to retrain per theme.');
   publicReport(rows, outs, lines);
   benignReport(benign, benignOuts, lines);
   lines.push('', `(${((Date.now() - t0) / 1000).toFixed(1)} s)`);

@@ -9,6 +9,13 @@ describe('haven-risk score', () => {
     expect(out).toEqual({ id: 'a1', category: null, severity: 0, rules: [] });
   });
 
+  it('with --explain adds the explanation in words and as data', () => {
+    const out = JSON.parse(scoreLine(JSON.stringify({ id: 'b', text: 'i want to kill myself tonight' }), true));
+    expect(out.explanation).toContain('suicide.en.kill_myself');
+    expect(out.reasons[0]).toMatchObject({ ruleId: expect.any(String), category: 'suicide', kind: 'term', base: expect.any(Number), severity: 5 });
+    expect(out.reasons[0].adjustments).toContainEqual({ name: 'time', delta: 1 });
+  });
+
   it.each([
     ['not JSON', '{"id": 1, "text":', 'line is not valid JSON'],
     ['an array', '[1, 2]', 'line is not a JSON object'],

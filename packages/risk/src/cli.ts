@@ -4,7 +4,8 @@ import { defaultScorer, type AgeBand, type Source } from './score';
 const USAGE = `Usage: haven-risk score [--explain] < in.jsonl > out.jsonl
 
 Reads JSON lines {"id", "text", "kind"?, "title"?, "ageBand"?} and writes one line per input line,
-in the same order: {"id", "category": string|null, "severity": 0-5, "rules": [...]}.
+in the same order: {"id", "category": string|null, "severity": 0-5, "rules": [...]};
+with --explain also "explanation" (words) and "reasons" (the same as data, see the README).
 kind: typed (default) | keys | title | screen. ageBand: primary | secondary (default) | staff.
 A line that cannot be read gives {"id": null, "error": "..."} and scoring goes on.`;
 
@@ -41,7 +42,10 @@ export function scoreLine(line: string, explain = false): string {
     severity: result.severity,
     rules: [...new Set(result.matches.map((m) => m.ruleId))],
   };
-  if (explain) out.explanation = result.explanation;
+  if (explain) {
+    out.explanation = result.explanation;
+    out.reasons = result.reasons;
+  }
   return JSON.stringify(out);
 }
 

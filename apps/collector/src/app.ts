@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import type { Database } from '@haven/db';
+import { describeDatabaseError, isDatabaseUnavailable, type Database } from '@haven/db';
 import { LIMITS } from '@haven/protocol';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -168,24 +168,36 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (sweepMs > 0) {
     let running = false;
     let lastPurge = 0;
+    const log = app.log.child({ component: 'sweep' });
+    // Each part runs on its own, so one that fails (a database outage, a bug) does not hold up
+    // the others. An outage is a warning, retried next time; anything else is an error.
+    const step = async (what: string, work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) log.warn({ databaseError: describeDatabaseError(err) }, `${what} waits for the database, which is unavailable; it runs again at the next sweep.`);
+        else log.error({ err }, `${what} failed; it runs again at the next sweep.`);
+      }
+    };
+    const sweep = async () => {
+      await step('Grouping of leftover events', () => app.triage.recover());
+      await step('The alert sweep', () => app.alerter.sweep());
+      // Retention runs daily (and once soon after start); a purge the database cut short is
+      // tried again at the next sweep, not a day later.
+      if (Date.now() - lastPurge < 24 * 3600_000) return;
+      await step('The retention purge', async () => {
+        const purged = await purgeExpired(app.database.db);
+        lastPurge = Date.now();
+        const total = purged.reduce((n, p) => n + p.incidents, 0);
+        if (total > 0) log.info({ incidents: total }, 'Retention purge removed expired incidents.');
+      });
+    };
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      app.triage
-        .recover()
-        .then(() => app.alerter.sweep())
-        .then(async () => {
-          // Retention runs daily (and once soon after start).
-          if (Date.now() - lastPurge < 24 * 3600_000) return;
-          lastPurge = Date.now();
-          const purged = await purgeExpired(app.database.db);
-          const total = purged.reduce((n, p) => n + p.incidents, 0);
-          if (total > 0) app.log.info({ incidents: total }, 'Retention purge removed expired incidents.');
-        })
-        .catch((err: unknown) => app.log.error({ err }, 'Grouping or alert sweep failed; it runs again in a minute.'))
-        .finally(() => {
-          running = false;
-        });
+      void sweep().finally(() => {
+        running = false;
+      });
     }, sweepMs);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));

@@ -41,6 +41,9 @@ export type AlertDeliveryHealth = {
   message: string | null;
 };
 
+/** How long a claimed alert may take to be delivered before the sweep takes it over. */
+const CLAIM_GRACE_MS = 5 * 60_000;
+
 const categoryLabel = (c: string) => CATEGORY_LABELS[c as keyof typeof CATEGORY_LABELS] ?? c;
 const when = ukTime;
 
@@ -92,6 +95,7 @@ export class Alerter {
    * sends the weekly digest once it is due (Monday from 07:00 UK time).
    */
   async sweep(now = new Date()): Promise<void> {
+    await this.resumeInterrupted(now);
     const due = await queryRows<Incident>(
       this.db,
       sql`update incidents i set escalated_at = ${ts(now)} from schools s
@@ -113,6 +117,31 @@ export class Alerter {
     );
     for (const incident of retry) await this.deliver(incident, incident.kind);
     if (digestDue(now)) await this.sendDigests(now);
+  }
+
+  /**
+   * Sends the first alert of urgent incidents that a database outage cut short: grouping
+   * committed but the alert was never claimed, or it was claimed but its delivery never
+   * finished (no outcome in the history). Nothing else would ever send them. A claim younger
+   * than CLAIM_GRACE_MS is left alone: its delivery may still be running.
+   */
+  private async resumeInterrupted(now: Date): Promise<void> {
+    const interrupted = await queryRows<Incident & { claimed: boolean }>(
+      this.db,
+      sql`select i.id, i.school_id, s.name as school_name, i.routed_to, i.category, i.severity, i.first_seen_at,
+                 i.alerted_at is not null as claimed
+          from incidents i join schools s on s.id = i.school_id
+          where i.kind = 'person' and i.severity >= 4 and i.merged_into_id is null and i.status = 'new'
+            and i.acknowledged_at is null and i.last_seen_at > ${ts(new Date(now.getTime() - 24 * 3600_000))}
+            and (i.alerted_at is null
+                 or (i.alerted_at <= ${ts(new Date(now.getTime() - CLAIM_GRACE_MS))}
+                     and not exists (select 1 from incident_history h
+                                     where h.incident_id = i.id and h.field = 'alert' and h.to_value->>'kind' = 'alert')))`,
+    );
+    for (const incident of interrupted) {
+      if (incident.claimed) await this.deliver(incident, 'alert');
+      else await this.incidentsChanged([{ incidentId: incident.id, severity: Number(incident.severity), kind: 'person' }]);
+    }
   }
 
   /** The weekly digest of low-severity (1–2) items, once per school and week. */

@@ -40,6 +40,48 @@ export const EvidenceSchema = z
     path: ['after'],
   });
 
+/** Most entries in an event's `explanation`: the scorer reports at most ten reasons. */
+export const MAX_EXPLANATION_ENTRIES = 10;
+/** Most adjustments in one entry (the scorer applies far fewer; the bound keeps the frame small). */
+export const MAX_EXPLANATION_ADJUSTMENTS = 16;
+/** Most word classes, and most context kinds, one entry may name. */
+export const MAX_EXPLANATION_NAMES = 8;
+
+/**
+ * A rule id as the lexicon makes them, `category.lang.slug` (e.g. `suicide.en.kill_myself`):
+ * letters, digits, `_`, `.` and `-` only. Letters of any script are allowed for a lexicon
+ * that names its rules in its own language; spaces and punctuation are not, so no sentence
+ * of captured text can pass for an id.
+ */
+const RULE_ID = /^[\p{L}\p{N}_.-]+$/u;
+/** A name the scorer chose (an adjustment, a word class, a context kind): a lower-case identifier. */
+const NAME = /^[a-z][a-z0-9_]{0,39}$/;
+const ruleId = units(LIMITS.maxRuleIdChars, 1).regex(RULE_ID, { message: 'must be a rule id (letters, digits, "_", "." and "-")' });
+const name = z.string().regex(NAME, { message: 'must be a lower-case name of at most 40 letters, digits and "_"' });
+
+/**
+ * Why one rule fired, as the scorer's `Reason` (packages/risk/README.md, "The explanation"):
+ * rule ids, names and numbers only, never captured text. Every string is held to an id or
+ * name pattern for that reason.
+ */
+export const ExplanationEntrySchema = z.object({
+  ruleId,
+  category: CategorySchema,
+  /** term: a listed phrase; pair: two words near each other; frame: word classes near each other. */
+  kind: z.enum(['term', 'pair', 'frame']),
+  /** The rule's own severity, before context. */
+  base: SeveritySchema,
+  /** Each context rule that moved the severity, in the order applied (delta 0 for a cap). */
+  adjustments: z.array(z.object({ name, delta: z.int().min(-5).max(5) })).max(MAX_EXPLANATION_ADJUSTMENTS),
+  /** The severity after context. */
+  severity: SeveritySchema,
+  classes: z.array(name).max(MAX_EXPLANATION_NAMES).optional(),
+  needs: z.array(name).max(MAX_EXPLANATION_NAMES).optional(),
+  /** The other rule of the category that raised this one. */
+  corroboratedBy: ruleId.optional(),
+});
+export type ExplanationEntry = z.infer<typeof ExplanationEntrySchema>;
+
 /** One flagged observation, made and identified on the device. */
 export const EventSchema = z.object({
   id: uuidV7,
@@ -53,6 +95,8 @@ export const EventSchema = z.object({
   windowTitle: text(LIMITS.maxWindowTitleChars).nullable(),
   osUser: word(LIMITS.maxOsUserChars),
   deviceId: uuid,
+  /** Why the scorer flagged it, reported category first; older agents leave it out. */
+  explanation: z.array(ExplanationEntrySchema).max(MAX_EXPLANATION_ENTRIES).optional(),
 });
 export type AgentEvent = z.infer<typeof EventSchema>;
 

@@ -206,8 +206,24 @@ export class CompiledLexicon {
     return id;
   }
 
+  /**
+   * Tokens already resolved, by text: resolution depends on the text alone, and text is
+   * Zipfian, so one lookup replaces the exact, stem, common-word, variant and typo lookups for
+   * almost every token. Bounded: cleared when full.
+   */
+  private readonly resolved = new Map<string, number>();
+
   /** The lexicon word a token stands for, or -1. */
   resolve(token: Token): number {
+    const hit = this.resolved.get(token.text);
+    if (hit !== undefined) return hit;
+    const id = this.resolveUncached(token);
+    if (this.resolved.size >= 100_000) this.resolved.clear();
+    this.resolved.set(token.text, id);
+    return id;
+  }
+
+  private resolveUncached(token: Token): number {
     const exact = this.vocab.get(token.text);
     if (exact !== undefined) return exact;
     // A word with no inflection's ending is its own stem: "pest" finds the listed "pests".

@@ -1,5 +1,17 @@
-import { cleanCapturedText, LIMITS, parseProtocolTime, truncateUnits, uuidv7, type AgentEvent, type Policy } from '@haven/protocol';
-import { score as defaultScore, type ScoreOptions, type ScoreResult } from '@haven/risk';
+import {
+  cleanCapturedText,
+  ExplanationEntrySchema,
+  LIMITS,
+  MAX_EXPLANATION_ENTRIES,
+  MAX_EXPLANATION_NAMES,
+  parseProtocolTime,
+  truncateUnits,
+  uuidv7,
+  type AgentEvent,
+  type ExplanationEntry,
+  type Policy,
+} from '@haven/protocol';
+import { score as defaultScore, type Reason, type ScoreOptions, type ScoreResult } from '@haven/risk';
 import { cutEvidence, maskText } from './evidence';
 
 /** What a source saw: a window title, a typed phrase or a screen's text. */
@@ -30,12 +42,41 @@ function eventTime(at: Date): string {
   return parseProtocolTime(iso) === null ? new Date().toISOString() : iso;
 }
 
+/**
+ * The scorer's reasons as the wire takes them: the reported category's first, at most ten,
+ * each with only the fields the protocol knows. An entry the protocol would refuse (a rule id
+ * or a name outside its pattern, from a lexicon or scorer newer than this protocol) is left
+ * out: a refused explanation would cost the whole event, and the explanation only says why.
+ */
+export function toExplanation(reasons: readonly Reason[], category: string): ExplanationEntry[] {
+  const ordered = [...reasons.filter((r) => r.category === category), ...reasons.filter((r) => r.category !== category)];
+  const out: ExplanationEntry[] = [];
+  for (const r of ordered) {
+    if (out.length === MAX_EXPLANATION_ENTRIES) break;
+    const entry = {
+      ruleId: r.ruleId,
+      category: r.category,
+      kind: r.kind,
+      base: r.base,
+      adjustments: r.adjustments.map(({ name, delta }) => ({ name, delta })),
+      severity: r.severity,
+      // Which classes and needs a frame named is description, not the score: a long list is cut.
+      ...(r.classes?.length ? { classes: [...new Set(r.classes)].slice(0, MAX_EXPLANATION_NAMES) } : {}),
+      ...(r.needs?.length ? { needs: [...new Set(r.needs)].slice(0, MAX_EXPLANATION_NAMES) } : {}),
+      ...(r.corroboratedBy ? { corroboratedBy: r.corroboratedBy } : {}),
+    };
+    const checked = ExplanationEntrySchema.safeParse(entry);
+    if (checked.success) out.push(checked.data);
+  }
+  return out;
+}
+
 export type Scored = { event: AgentEvent; result: ScoreResult } | { event: null; result: ScoreResult };
 
 /**
  * Scores an observation on the device. Below the policy's threshold nothing is kept: the
  * text is dropped here and never leaves the device. At or above it, an event with the matched
- * words, a little masked context and the rule ids.
+ * words, a little masked context, the rule ids and the scorer's explanation (ids and names, no text).
  */
 export function toEvent(
   obs: Observation,
@@ -69,5 +110,8 @@ export function toEvent(
     osUser: eventText(identity.osUser, LIMITS.maxOsUserChars) || 'unknown',
     deviceId: identity.deviceId,
   };
+  // A scorer that gives no reasons (a stand-in in tests, an older build) sends none.
+  const explanation = toExplanation(result.reasons ?? [], result.category);
+  if (explanation.length) event.explanation = explanation;
   return { event, result };
 }

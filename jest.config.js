@@ -11,7 +11,7 @@ const swcJs = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: '
 const moduleNameMapper = {
   '^@haven/protocol$': '<rootDir>/../../packages/protocol/src/index.ts',
   '^@haven/db$': '<rootDir>/../../packages/db/src/index.ts',
-  '^@haven/db/testing$': '<rootDir>/../../packages/db/src/testing/index.ts',
+  '^@haven/db/testing$': '<rootDir>/../../packages/db/testing/index.ts',
   '^@haven/risk$': '<rootDir>/../../packages/risk/src/index.ts',
   '^@haven/agent-core$': '<rootDir>/../../packages/agent-core/src/index.ts',
 };

@@ -69,3 +69,14 @@ describe('what the README promises of the test suites', () => {
     expect({ dir, singleDriver }).toEqual({ dir, singleDriver: [] });
   });
 });
+
+describe('what the packages ship', () => {
+  it('no test helper is under a package’s src/ (built into dist/) or exported by a package', () => {
+    const inSrc = [...tracked].filter((f) => /^(apps|packages)\/[^/]+\/src\/(.*\/)?(testing|test-support)\//.test(f));
+    expect(inSrc).toEqual([]);
+    for (const file of workspaces) {
+      const manifest = JSON.parse(readFileSync(path.join(REPO, file), 'utf8')) as { exports?: Record<string, unknown> };
+      expect({ file, exports: Object.keys(manifest.exports ?? {}).filter((k) => /test/.test(k)) }).toEqual({ file, exports: [] });
+    }
+  });
+});

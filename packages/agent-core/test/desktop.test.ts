@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AgentEvent } from '@haven/protocol';
-import { Desktop, waitFor } from '../src/testing/desktop';
+import { Desktop, waitFor } from './support/desktop';
 
 type Seen = { kind: string; text?: string; title?: string | null; app?: string | null; event?: AgentEvent | null };
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Agent } from '../src/agent';
-import { waitFor } from '../src/testing/desktop';
-import { CollectorProcess, freePort } from '../src/testing/processes';
+import { waitFor } from './support/desktop';
+import { CollectorProcess, freePort } from './support/processes';
 import { describeWithPostgres } from './support/postgres';
 
 

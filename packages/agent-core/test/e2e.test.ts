@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
-import { Desktop, waitFor } from '../src/testing/desktop';
-import { AgentProcess, CollectorProcess, freePort } from '../src/testing/processes';
+import { Desktop, waitFor } from './support/desktop';
+import { AgentProcess, CollectorProcess, freePort } from './support/processes';
 import { describeWithPostgres } from './support/postgres';
 
 type Row = { source: string; category: string; severity: number; evidence: { match: string } };

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Agent } from '../src/agent';
 import { writePolicy } from '../src/policy';
-import { waitFor } from '../src/testing/desktop';
-import { CollectorProcess, freePort, REPO } from '../src/testing/processes';
+import { waitFor } from './support/desktop';
+import { CollectorProcess, freePort, REPO } from './support/processes';
 import { describeWithPostgres } from './support/postgres';
 
 const run = promisify(execFile);

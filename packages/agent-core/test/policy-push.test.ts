@@ -5,7 +5,7 @@ import { encodeMessage, parseAgentMessage, PROTOCOL_VERSION, type AgentMessage }
 import { WebSocketServer } from 'ws';
 import { Agent } from '../src/agent';
 import { saveCredential } from '../src/link/credential';
-import { waitFor } from '../src/testing/desktop';
+import { waitFor } from './support/desktop';
 
 /**
  * What the collector may push: a policy (written atomically and in force at once) and a batch

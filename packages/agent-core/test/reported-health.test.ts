@@ -5,7 +5,7 @@ import { PROTOCOL_VERSION } from '@haven/protocol';
 import { Agent } from '../src/agent';
 import { saveCredential } from '../src/link/credential';
 import { writePolicy } from '../src/policy';
-import { waitFor } from '../src/testing/desktop';
+import { waitFor } from './support/desktop';
 
 /**
  * What the agent reports of its sources follows the policy in force: a source the school has

@@ -1,7 +1,7 @@
 import type { ScreenText } from '../src/sources/screen/screen-source';
 import { ScreenSource } from '../src/sources/screen/screen-source';
 import { toEvent } from '../src/transform/to-event';
-import { Desktop, waitFor } from '../src/testing/desktop';
+import { Desktop, waitFor } from './support/desktop';
 
 /** Screen text from a real X screen: screenshot, OCR with the packaged language data, scoring. */
 describe('screen source on a real X desktop', () => {

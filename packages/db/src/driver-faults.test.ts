@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { availableDrivers, createTestDatabase, type TestDatabase } from './testing';
+import { availableDrivers, createTestDatabase, type TestDatabase } from '../testing';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { classifyDatabaseError, describeDatabaseError, isDatabaseUnavailable, openDatabase } from './index';
-import { availableDrivers, createTestDatabase, openTestDatabase } from './testing';
+import { availableDrivers, createTestDatabase, openTestDatabase } from '../testing';
 
 /** The error a statement really throws, through drizzle, on a real driver. */
 async function failure(run: () => Promise<unknown>): Promise<unknown> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { DriverNotPatchedError, openDatabase, schools, unpatchedDriverFiles } from './index';
-import { availableDrivers, createTestDatabase } from './testing';
+import { availableDrivers, createTestDatabase } from '../testing';
 
 describe.each(availableDrivers())('openDatabase (%s)', (driver) => {
   it('migrates an empty database and is idempotent on reopen', async () => {

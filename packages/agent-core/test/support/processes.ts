@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from './desktop';
 
-export const REPO = path.resolve(__dirname, '..', '..', '..', '..');
+/** The repository's root: the nearest folder up with the lock file (from the tests' source or the bench's build). */
+export const REPO = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package-lock.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no repository root above ${__dirname}`);
+  }
+})();
 
 /** A free TCP port on the loopback interface. */
 export async function freePort(): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isPostgresUrl, openDatabase, type Database, type Driver } from '../open';
+import { isPostgresUrl, openDatabase, type Database, type Driver } from '../src/open';
 
 /**
  * Test helpers: every suite that touches storage runs once per available driver — PGlite

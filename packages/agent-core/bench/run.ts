@@ -12,9 +12,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Ocr } from '../sources/screen/ocr';
-import { Desktop } from '../testing/desktop';
-import { AgentProcess, CollectorProcess, freePort } from '../testing/processes';
+import { Ocr } from '../src/sources/screen/ocr';
+import { Desktop } from '../test/support/desktop';
+import { AgentProcess, CollectorProcess, freePort } from '../test/support/processes';
 
 const run = promisify(execFile);
 const TICKS = 100; // USER_HZ on Linux

@@ -7,6 +7,22 @@ import { schools } from './schools';
 export type EvidenceRecord = { match: string; before: string; after: string };
 
 /**
+ * Why the scorer on the device flagged the event, one entry per rule (the protocol's
+ * explanation, docs/protocol.md §5.4): rule ids, names and numbers, never captured text.
+ */
+export type ExplanationRecord = {
+  ruleId: string;
+  category: string;
+  kind: 'term' | 'pair' | 'frame';
+  base: number;
+  adjustments: { name: string; delta: number }[];
+  severity: number;
+  classes?: string[];
+  needs?: string[];
+  corroboratedBy?: string;
+};
+
+/**
  * A flagged event as the agent made it. `id` is the device's UUIDv7, so a resent batch
  * inserts nothing twice (ON CONFLICT (id) DO NOTHING).
  */
@@ -33,6 +49,8 @@ export const events = pgTable(
     severity: smallint().notNull(),
     ruleIds: text().array().notNull(),
     evidence: jsonb().$type<EvidenceRecord>().notNull(),
+    /** Null for events from agents that send no explanation (before protocol §5.4 had one). */
+    explanation: jsonb().$type<ExplanationRecord[]>(),
     app: text(),
     windowTitle: text(),
     osUser: text().notNull(),

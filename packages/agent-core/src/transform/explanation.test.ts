@@ -1,4 +1,4 @@
-import { EventSchema, MAX_EXPLANATION_ENTRIES, MAX_EXPLANATION_NAMES } from '@haven/protocol';
+import { encodeMessage, EventSchema, MAX_EXPLANATION_ENTRIES, MAX_EXPLANATION_NAMES, parseAgentMessage, uuidv7, type AgentEvent } from '@haven/protocol';
 import type { Reason, ScoreResult } from '@haven/risk';
 import { toEvent, toExplanation, type Observation } from './to-event';
 
@@ -51,6 +51,31 @@ describe('the explanation an event carries', () => {
     // Ids and names only: nothing with a space, nothing of what was typed around the match.
     for (const s of strings(event!.explanation)) expect(s).toMatch(/^[\p{L}\p{N}_.-]+$/u);
     expect(JSON.stringify(event!.explanation)).not.toMatch(/tonight|900123|because/);
+  });
+
+  it('passes the collector’s reader whole, for terms, pairs and frames in several languages', () => {
+    const phrases = [
+      'i want to die, goodbye everyone, tonight i will take all my pills',
+      'i punched my arm until it bled',
+      'im bringing a knife to school tomorrow',
+      'chcę umrzeć',
+      'quiero morir esta noche',
+      'i bought some weed off him',
+      'kill myself lol i hate maths homework, i will cut my wrists',
+    ];
+    // A primary pupil's band adds an age adjustment; drugs adds a cap.
+    const events = phrases.map((text) => toEvent(obs(text), { threshold: 1, ageBand: 'primary' }, identity).event).filter((e): e is AgentEvent => e !== null);
+    expect(events).toHaveLength(phrases.length);
+    // What the collector's gateway runs on every frame.
+    const read = parseAgentMessage(encodeMessage({ type: 'events', batchId: uuidv7(), events }));
+    expect(read.ok).toBe(true);
+    if (!read.ok || read.message.type !== 'events') return;
+    expect(read.message.events.map((e) => e.explanation)).toEqual(events.map((e) => e.explanation));
+    const entries = events.flatMap((e) => e.explanation ?? []);
+    expect(new Set(entries.map((e) => e.kind))).toEqual(new Set(['term', 'pair', 'frame']));
+    expect(entries.some((e) => !e.ruleId.includes('.en.'))).toBe(true);
+    expect(entries.some((e) => e.adjustments.some((a) => a.delta < 0))).toBe(true);
+    for (const e of events) expect(e.explanation?.[0]?.category).toBe(e.category);
   });
 
   it('puts the reported category’s reasons first and keeps at most ten', () => {

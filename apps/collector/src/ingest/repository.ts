@@ -19,7 +19,8 @@ export type StoredEvent = {
 /**
  * Stores a validated batch with one INSERT … ON CONFLICT (id) DO NOTHING. One statement is
  * one transaction: when this resolves every row is committed, when it rejects none is. The
- * events are stored ungrouped (incident_id null); the TriageWorker groups them next.
+ * events are stored ungrouped (incident_id null); the TriageWorker groups them next. An event
+ * without an explanation (an older agent), or with an empty one, stores null.
  *
  * The batch travels as a single JSON parameter that PostgreSQL unpacks with
  * jsonb_to_recordset: binding twelve parameters per row cost the collector more CPU than
@@ -35,13 +36,13 @@ export async function storeEvents(
     db,
     sql`
     with inserted as (
-      insert into events (id, device_id, school_id, occurred_at, reported_occurred_at, source, category, severity, rule_ids, evidence, app, window_title, os_user, trigger_key)
+      insert into events (id, device_id, school_id, occurred_at, reported_occurred_at, source, category, severity, rule_ids, evidence, explanation, app, window_title, os_user, trigger_key)
       select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e."reportedOccurredAt", e.source, e.category, e.severity,
-             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, e.app, e."windowTitle", e."osUser",
+             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, nullif(e.explanation, '[]'::jsonb), e.app, e."windowTitle", e."osUser",
              e.category || ':' || lower(regexp_replace(btrim(e.evidence->>'match'), '[[:space:]]+', ' ', 'g'))
       from jsonb_to_recordset(${JSON.stringify(withBelievableTimes(batch, now))}::jsonb) as e(
         id uuid, "occurredAt" timestamptz, "reportedOccurredAt" text, source text, category text, severity smallint,
-        "ruleIds" jsonb, evidence jsonb, app text, "windowTitle" text, "osUser" text)
+        "ruleIds" jsonb, evidence jsonb, explanation jsonb, app text, "windowTitle" text, "osUser" text)
       on conflict (id) do nothing
       returning 1
     )

@@ -3,7 +3,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { IncidentScope } from '../auth/access';
 import { isoOrNull, queryRows } from '../db-rows';
 import { history } from './grouping';
-import { whyFlagged } from './workflow';
+import { explanationView, whyFlagged, type ReasonView, type StoredReason } from './workflow';
 
 export type Subject = { key: string; displayName: string | null; kind: 'pupil' | 'staff' | 'shared' | 'unknown'; yearGroup: string | null; personId: string | null };
 
@@ -40,6 +40,11 @@ export type EventView = {
   category: string;
   severity: number;
   ruleIds: string[];
+  /**
+   * The scorer's reasons as the agent sent them, each kind and adjustment in words; null for
+   * an older agent's event. Rule ids and names only, no captured text: shown without a reveal.
+   */
+  explanation: ReasonView[] | null;
   why: string;
   device: { id: string; hostname: string };
   osUser: string;
@@ -204,6 +209,7 @@ type EventRow = {
   category: string;
   severity: number;
   rule_ids: string[];
+  explanation: unknown;
   device_id: string;
   hostname: string;
   os_user: string;
@@ -213,6 +219,7 @@ type EventRow = {
 function toEventView(r: EventRow): EventView {
   const ruleIds = pgArray(r.rule_ids);
   const severity = Number(r.severity);
+  const explanation = storedExplanation(r.explanation);
   return {
     id: r.id,
     occurredAt: iso(r.occurred_at)!,
@@ -220,15 +227,22 @@ function toEventView(r: EventRow): EventView {
     category: r.category,
     severity,
     ruleIds,
-    why: whyFlagged({ source: r.source, category: r.category, severity, ruleIds }),
+    explanation: explanationView(explanation),
+    why: whyFlagged({ source: r.source, category: r.category, severity, ruleIds, explanation }),
     device: { id: r.device_id, hostname: r.hostname },
     osUser: r.os_user,
     app: r.app,
   };
 }
 
+/** jsonb arrives parsed from both drivers; a string is read too, to be safe. Validated at ingest. */
+function storedExplanation(value: unknown): StoredReason[] | null {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) && parsed.length ? (parsed as StoredReason[]) : null;
+}
+
 const EVENT_SELECT = sql`
-  select e.id, e.occurred_at, e.source, e.category, e.severity, e.rule_ids, e.device_id, d.hostname, e.os_user, e.app
+  select e.id, e.occurred_at, e.source, e.category, e.severity, e.rule_ids, e.explanation, e.device_id, d.hostname, e.os_user, e.app
   from events e join devices d on d.id = e.device_id`;
 
 export async function incidentEvents(db: HavenDatabase, incidentId: string, limit = 500): Promise<EventView[]> {

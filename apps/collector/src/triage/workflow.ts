@@ -123,10 +123,102 @@ export function ukTime(d: Date): string {
   return d.toLocaleString('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-/** "Why flagged", without quoting the captured text. */
-export function whyFlagged(e: { source: string; category: string; severity: number; ruleIds: string[] }): string {
+/** The scorer's explanation as stored (docs/protocol.md §5.4): ids, names and numbers, no captured text. */
+export type StoredReason = {
+  ruleId: string;
+  category: string;
+  kind: string;
+  base: number;
+  adjustments: { name: string; delta: number }[];
+  severity: number;
+  classes?: string[];
+  needs?: string[];
+  corroboratedBy?: string;
+};
+
+/** The same for staff: each rule's kind and each adjustment in words. */
+export type ReasonView = Omit<StoredReason, 'adjustments'> & {
+  kindLabel: string;
+  adjustments: { name: string; delta: number; label: string }[];
+};
+
+const KIND_LABELS: Record<string, string> = {
+  term: 'a listed phrase',
+  pair: 'two words near each other',
+  frame: 'a pattern of words',
+};
+
+/**
+ * What each of the scorer's adjustments means, in staff's words (names as in
+ * packages/risk/README.md, "The explanation"). The one place these labels live; a name this
+ * collector does not know (a newer agent's scorer) is shown as sent.
+ */
+export const ADJUSTMENT_LABELS: Record<string, string> = {
+  time: 'a time or plan',
+  farewell: 'a farewell',
+  intent: 'a stated intention',
+  means_first_person: 'a means of harm, about themselves',
+  negation: 'a negation',
+  third_person: 'about someone else',
+  reporting: 'news or reporting',
+  self_reference: 'describing themselves (a reclaimed word)',
+  quoted: 'a quotation',
+  counter_speech: 'speaking against it',
+  educational: 'a lesson or revision title',
+  own_involvement: 'their own involvement',
+  game: 'a game',
+  joking: 'a joke',
+  help_seeking: 'seeking help',
+  age_primary: 'a primary-age pupil',
+  age_secondary: 'a secondary-age pupil',
+  age_staff: 'a member of staff',
+  cap: 'the highest severity for the category',
+  corroborated: 'a second rule agreeing',
+};
+
+export const adjustmentLabel = (name: string): string => ADJUSTMENT_LABELS[name] ?? name;
+
+/** A stored explanation with its words, or null when the agent sent none. */
+export function explanationView(stored: readonly StoredReason[] | null): ReasonView[] | null {
+  if (!stored?.length) return null;
+  return stored.map((r) => ({
+    ...r,
+    kindLabel: KIND_LABELS[r.kind] ?? r.kind,
+    adjustments: r.adjustments.map((a) => ({ name: a.name, delta: a.delta, label: adjustmentLabel(a.name) })),
+  }));
+}
+
+/** +1, −3 (a minus sign, not a hyphen), 0. */
+const signed = (n: number): string => (n > 0 ? `+${n}` : n < 0 ? `\u2212${-n}` : '0');
+
+/** "a time or plan (+1) and a farewell (+1)". */
+function listed(adjustments: ReasonView['adjustments'], corroboratedBy: string | undefined): string {
+  const parts = adjustments.map((a) => `${a.label}${a.name === 'corroborated' && corroboratedBy ? `, ${corroboratedBy}` : ''} (${signed(a.delta)})`);
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
+/**
+ * "Why flagged", without quoting the captured text. With the scorer's explanation it names the
+ * rule that set the severity and what raised or lowered it; without (an older agent) it says
+ * how many rules matched.
+ */
+export function whyFlagged(e: { source: string; category: string; severity: number; ruleIds: string[]; explanation?: readonly StoredReason[] | null }): string {
   const where = SOURCE_WORDS[e.source as keyof typeof SOURCE_WORDS] ?? e.source;
   const what = CATEGORY_LABELS[e.category as keyof typeof CATEGORY_LABELS] ?? e.category;
-  const rules = e.ruleIds.length === 1 ? 'one lexicon rule' : `${e.ruleIds.length} lexicon rules`;
-  return `${what} language in ${where} matched ${rules}; scored ${e.severity} (${SEVERITY_WORDS[e.severity] ?? e.severity}) on the device.`;
+  const scored = `scored ${e.severity} (${SEVERITY_WORDS[e.severity] ?? e.severity}) on the device`;
+  const [first, ...rest] = explanationView(e.explanation ?? null) ?? [];
+  if (!first) {
+    const rules = e.ruleIds.length === 1 ? 'one lexicon rule' : `${e.ruleIds.length} lexicon rules`;
+    return `${what} language in ${where} matched ${rules}; ${scored}.`;
+  }
+  const parts = [`${what} language in ${where} matched rule ${first.ruleId} (${first.base}, ${first.kindLabel})`];
+  const raised = first.adjustments.filter((a) => a.delta > 0);
+  const lowered = first.adjustments.filter((a) => a.delta < 0);
+  const held = first.adjustments.filter((a) => a.delta === 0);
+  if (raised.length) parts.push(`raised by ${listed(raised, first.corroboratedBy)}`);
+  if (lowered.length) parts.push(`lowered by ${listed(lowered, first.corroboratedBy)}`);
+  if (held.length) parts.push(`held at ${held.map((a) => a.label).join(' and ')}`);
+  parts.push(scored);
+  const more = rest.length === 0 ? '' : rest.length === 1 ? ' One more rule matched.' : ` ${rest.length} more rules matched.`;
+  return `${parts.join('; ')}.${more}`;
 }

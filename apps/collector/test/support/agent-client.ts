@@ -6,6 +6,7 @@ import {
   uuidv7,
   type AgentEvent,
   type CollectorMessage,
+  type ExplanationEntry,
   type EnrollResponse,
 } from '@haven/protocol';
 import WebSocket from 'ws';
@@ -130,6 +131,36 @@ export class TestAgent {
 /** Marker strings a test can look for in logs: they must never appear there. */
 export const EVIDENCE_MARKER = 'EVIDENCE-MARKER-7f3a';
 export const TITLE_MARKER = 'TITLE-MARKER-9b2c';
+
+/**
+ * The scorer's explanation as an agent sends it (docs/protocol.md §5.4), as @haven/risk gave it
+ * for "i want to kill myself tonight", with the corroboration and a dampener a longer text adds.
+ * `makeEvent` sends none unless asked, as an older agent does.
+ */
+export const EXAMPLE_EXPLANATION: ExplanationEntry[] = [
+  {
+    ruleId: 'suicide.en.kill_myself',
+    category: 'suicide',
+    kind: 'term',
+    base: 4,
+    adjustments: [
+      { name: 'time', delta: 1 },
+      { name: 'corroborated', delta: 1 },
+    ],
+    severity: 5,
+    corroboratedBy: 'suicide.en.frame_not_being_here',
+  },
+  {
+    ruleId: 'self_harm.en.frame_injure_own_body',
+    category: 'self_harm',
+    kind: 'frame',
+    base: 4,
+    adjustments: [{ name: 'negation', delta: -3 }],
+    severity: 1,
+    classes: ['injury_verbs', 'body_parts'],
+    needs: ['first_person'],
+  },
+];
 
 export function makeEvent(deviceId: string, over: Partial<AgentEvent> = {}): AgentEvent {
   return {

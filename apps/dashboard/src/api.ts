@@ -61,6 +61,24 @@ export type IncidentSummary = {
 
 export type EventSource = 'title' | 'keys' | 'screen';
 
+/** One rule the scorer on the device matched, and what moved its severity (labels in British English). */
+export type ReasonView = {
+  ruleId: string;
+  category: string;
+  kind: 'term' | 'pair' | 'frame';
+  /** "a listed phrase", "two words near each other", "a pattern of words". */
+  kindLabel: string;
+  /** The rule's own severity, before context. */
+  base: number;
+  /** In the order applied: "+1 a time or plan", "−3 a negation". */
+  adjustments: { name: string; delta: number; label: string }[];
+  /** After the adjustments. */
+  severity: number;
+  classes?: string[];
+  needs?: string[];
+  corroboratedBy?: string;
+};
+
 export type EventView = {
   id: string;
   occurredAt: string;
@@ -68,6 +86,8 @@ export type EventView = {
   category: string;
   severity: number;
   ruleIds: string[];
+  /** The scorer's reasons; null for events from agents that send none. */
+  explanation: ReasonView[] | null;
   why: string;
   device: { id: string; hostname: string };
   osUser: string;

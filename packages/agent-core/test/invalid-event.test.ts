@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeMessage, parseAgentMessage, PROTOCOL_VERSION, uuidv7, type AgentEvent } from '@haven/protocol';
+import { encodeMessage, parseAgentMessage, uuidv7, type AgentEvent } from '@haven/protocol';
 import { WebSocketServer } from 'ws';
 import { Link } from '../src/link/link';
 import { Outbox } from '../src/outbox/outbox';
+import { helloOk, testCredential } from './support/fake-collector';
 
 const deviceId = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
 
@@ -59,17 +60,7 @@ describe('an event the collector refuses as invalid', () => {
         }
         const m = parsed.message;
         if (m.type === 'hello') {
-          socket.send(
-            encodeMessage({
-              type: 'hello-ok',
-              protocol: PROTOCOL_VERSION,
-              deviceId: m.deviceId,
-              schoolId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c',
-              serverTime: new Date().toISOString(),
-              heartbeatIntervalSeconds: 60,
-              limits: { maxFrameBytes: 262144, maxEventsPerBatch: 500 },
-            }),
-          );
+          socket.send(encodeMessage(helloOk(m.deviceId)));
         } else if (m.type === 'events') {
           for (const e of m.events) stored.add(e.id);
           socket.send(encodeMessage({ type: 'ack', batchId: m.batchId, ids: m.events.map((e) => e.id), duplicates: 0 }));
@@ -91,7 +82,7 @@ describe('an event the collector refuses as invalid', () => {
     const { port } = server.address() as { port: number };
     const lines: string[] = [];
     const link = new Link({
-      credential: { deviceId, deviceSecret: 'hvn_dev_test', schoolId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c', protocol: PROTOCOL_VERSION, agentPath: '/', collector: `http://127.0.0.1:${port}` },
+      credential: testCredential(`http://127.0.0.1:${port}`, deviceId),
       outbox,
       agentVersion: '0.1.0-test',
       health: () => ({}),

@@ -1,11 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeMessage, parseAgentMessage, PROTOCOL_VERSION, type AgentMessage } from '@haven/protocol';
+import { encodeMessage, parseAgentMessage, type AgentMessage } from '@haven/protocol';
 import { WebSocketServer } from 'ws';
 import { Agent } from '../src/agent';
 import { saveCredential } from '../src/link/credential';
 import { waitFor } from './support/desktop';
+import { helloOk, testCredential } from './support/fake-collector';
 
 /**
  * What the collector may push: a policy (written atomically and in force at once) and a batch
@@ -29,17 +30,7 @@ describe('messages pushed by the collector', () => {
         const m = parsed.message;
         received.push(m);
         if (m.type === 'hello') {
-          socket.send(
-            encodeMessage({
-              type: 'hello-ok',
-              protocol: PROTOCOL_VERSION,
-              deviceId: m.deviceId,
-              schoolId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c',
-              serverTime: new Date().toISOString(),
-              heartbeatIntervalSeconds: 60,
-              limits: { maxFrameBytes: 262144, maxEventsPerBatch: 500 },
-            }),
-          );
+          socket.send(encodeMessage(helloOk(m.deviceId)));
           socket.send(encodeMessage({ type: 'policy', version: 2, policy: { threshold: 5, sources: { title: true, keys: true, screen: false }, quietHours: [], ageBand: 'primary' } }));
         } else if (m.type === 'events') {
           if (rejectFirstBatch) {
@@ -59,14 +50,7 @@ describe('messages pushed by the collector', () => {
 
   it('writes a pushed policy to the data dir and applies it; drops only the event refused as invalid', async () => {
     const { port } = server.address() as { port: number };
-    saveCredential(dir, {
-      deviceId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-      deviceSecret: 'hvn_dev_test',
-      schoolId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c',
-      protocol: PROTOCOL_VERSION,
-      agentPath: '/agent',
-      collector: `http://127.0.0.1:${port}`,
-    });
+    saveCredential(dir, testCredential(`http://127.0.0.1:${port}`));
     const lines: string[] = [];
     const agent = new Agent({ collector: `http://127.0.0.1:${port}`, dataDir: dir, sources: { window: false, keys: false, screen: false }, log: (_l, m) => lines.push(m) });
     await agent.start();

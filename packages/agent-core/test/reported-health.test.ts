@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROTOCOL_VERSION } from '@haven/protocol';
 import { Agent } from '../src/agent';
 import { saveCredential } from '../src/link/credential';
 import { writePolicy } from '../src/policy';
 import { waitFor } from './support/desktop';
+import { testCredential } from './support/fake-collector';
 
 /**
  * What the agent reports of its sources follows the policy in force: a source the school has
@@ -15,14 +15,7 @@ describe('source health as reported', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'haven-health-'));
-    saveCredential(dir, {
-      deviceId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
-      deviceSecret: 'hvn_dev_test',
-      schoolId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c',
-      protocol: PROTOCOL_VERSION,
-      agentPath: '/agent',
-      collector: 'http://127.0.0.1:9',
-    });
+    saveCredential(dir, testCredential('http://127.0.0.1:9'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

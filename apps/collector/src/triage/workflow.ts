@@ -1,5 +1,5 @@
 import { CATEGORIES } from '@haven/protocol';
-import type { IncidentStatus } from '@haven/db';
+import type { ExplanationRecord, IncidentStatus } from '@haven/db';
 
 /**
  * The school's response flowchart as data: who is involved, what kind of activity, how
@@ -124,17 +124,7 @@ export function ukTime(d: Date): string {
 }
 
 /** The scorer's explanation as stored (docs/protocol.md §5.4): ids, names and numbers, no captured text. */
-export type StoredReason = {
-  ruleId: string;
-  category: string;
-  kind: string;
-  base: number;
-  adjustments: { name: string; delta: number }[];
-  severity: number;
-  classes?: string[];
-  needs?: string[];
-  corroboratedBy?: string;
-};
+export type StoredReason = ExplanationRecord;
 
 /** The same for staff: each rule's kind and each adjustment in words. */
 export type ReasonView = Omit<StoredReason, 'adjustments'> & {

@@ -12,6 +12,7 @@ import { DEFAULT_POLICY, inQuietHours, POLICY_FILE, readPolicy, writePolicy } fr
 import { KeysSource } from './sources/keys/keys-source';
 import { ScreenSource } from './sources/screen/screen-source';
 import { WindowSource } from './sources/window/window-source';
+import { RecentReports } from './transform/repeats';
 import { toEvent, type Observation } from './transform/to-event';
 
 export const AGENT_VERSION = '0.1.0';
@@ -39,6 +40,8 @@ export type AgentStatus = {
   sources: Record<string, SourceHealth>;
   outboxDepth: number;
   droppedEvents: number;
+  /** Screen events left out because the title or keys source had just reported the same words. */
+  repeatsSuppressed: number;
   policy: Pick<Policy, 'threshold' | 'sources' | 'ageBand' | 'quietHours'> & { usersWithAgeBands: number };
   policyError: string | null;
   updatedAt: string;
@@ -62,6 +65,9 @@ export class Agent {
   private statusTimer: NodeJS.Timeout | null = null;
   private policyWatcher: FSWatcher | null = null;
   private readonly osUser = safeUser();
+  /** Digests of recent title and keys reports, so screen text repeating them is not sent. */
+  private readonly recent = new RecentReports();
+  private repeatsSuppressed = 0;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -144,6 +150,11 @@ export class Agent {
     if (!this.credential) return;
     const { event } = toEvent(obs, this.policy, { deviceId: this.credential.deviceId, osUser: this.osUser });
     if (!event) return; // below the threshold: nothing is kept, nothing leaves
+    if (this.recent.isRepeat(event, Date.now())) {
+      // The same words in the same window were reported moments ago by the title or keys source.
+      this.repeatsSuppressed++;
+      return;
+    }
     this.outbox.append([event]);
     this.health[obs.source] = { state: 'ok', lastCaptureAt: event.occurredAt };
     this.options.log('info', 'Captured a flagged item.', { category: event.category, severity: event.severity, source: event.source, rules: event.ruleIds.slice(0, 3) });
@@ -221,7 +232,7 @@ export class Agent {
         intervalSeconds: this.options.screenIntervalSeconds ?? 10,
         onText: (t) => {
           this.health.screen = { state: 'ok', lastCaptureAt: this.health.screen?.lastCaptureAt ?? null };
-          this.observe({ source: 'screen', text: t.text, app: this.current.app, title: this.current.title, at: t.at });
+          this.observe({ source: 'screen', text: t.text, unsure: t.unsure, app: this.current.app, title: this.current.title, at: t.at });
         },
         onError: (err) => {
           this.health.screen = { state: 'degraded', detail: err.message.slice(0, 200) };
@@ -241,6 +252,7 @@ export class Agent {
       sources: this.reportedHealth(),
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
+      repeatsSuppressed: this.repeatsSuppressed,
       policy: {
         threshold: this.policy.threshold,
         sources: this.policy.sources,

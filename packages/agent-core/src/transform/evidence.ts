@@ -40,11 +40,44 @@ function maskedSlice(text: string, from: number, to: number, spans: readonly Spa
   return out + text.slice(i, to);
 }
 
+/** A stretch of text (UTF-16 offsets, end exclusive). */
+export type TextSpan = { start: number; end: number };
+
+/**
+ * `text` with each unsure span outside the match `[start, end)` replaced by an ellipsis (a run
+ * of unsure words separated only by spaces becomes one), and the match's new offsets. A span
+ * that touches the match is kept: the match itself is never dropped.
+ */
+export function withoutUnsure(text: string, start: number, end: number, unsure: readonly TextSpan[]): { text: string; start: number; end: number } {
+  const spans = unsure.filter((u) => u.end > u.start).sort((a, b) => a.start - b.start);
+  const before = ellipsise(text.slice(0, start), spans.filter((u) => u.end <= start));
+  const after = ellipsise(
+    text.slice(end),
+    spans.filter((u) => u.start >= end).map((u) => ({ start: u.start - end, end: u.end - end })),
+  );
+  return { text: before + text.slice(start, end) + after, start: before.length, end: before.length + (end - start) };
+}
+
+/** `text` with each span replaced by "…", neighbours separated only by spaces or tabs sharing one. */
+function ellipsise(text: string, spans: readonly TextSpan[]): string {
+  let out = '';
+  let i = 0;
+  for (const u of spans) {
+    if (u.start < i) continue; // overlapping spans: the first already covers it
+    const gap = text.slice(i, u.start);
+    out += out.endsWith('…') && /^[ \t]*$/.test(gap) ? '' : gap + '…';
+    i = u.end;
+  }
+  return out + text.slice(i);
+}
+
 /**
  * The match `[start, end)` of `text` as evidence: the match (at most 200 characters) and up to
- * 200 characters of context shared between before and after, all masked.
+ * 200 characters of context shared between before and after, all masked. Words in `unsure`
+ * (OCR recognised them with low confidence) become an ellipsis in the context.
  */
-export function cutEvidence(text: string, start: number, end: number): Evidence {
+export function cutEvidence(text: string, start: number, end: number, unsure: readonly TextSpan[] = []): Evidence {
+  if (unsure.length) ({ text, start, end } = withoutUnsure(text, start, end, unsure));
   // Only the neighbourhood of the match is examined: a screen of OCR can be long.
   const from = Math.max(0, start - LIMITS.maxEvidenceContextChars - 64);
   const to = Math.min(text.length, end + LIMITS.maxEvidenceContextChars + 64);

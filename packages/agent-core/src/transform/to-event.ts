@@ -12,7 +12,7 @@ import {
   type Policy,
 } from '@haven/protocol';
 import { score as defaultScore, type Reason, type ScoreOptions, type ScoreResult } from '@haven/risk';
-import { cutEvidence, maskText } from './evidence';
+import { cutEvidence, maskText, type TextSpan } from './evidence';
 
 /** What a source saw: a window title, a typed phrase or a screen's text. */
 export type Observation = {
@@ -23,6 +23,8 @@ export type Observation = {
   /** The foreground window's title (for a title observation, the same as `text`). */
   title: string | null;
   at: Date;
+  /** Screen text: the words OCR was unsure of, left out of the evidence's context. */
+  unsure?: TextSpan[];
 };
 
 export type Identity = { deviceId: string; osUser: string };
@@ -103,7 +105,7 @@ export function toEvent(
     category: result.category,
     severity: result.severity,
     ruleIds,
-    evidence: cutEvidence(obs.text, top.start, top.end),
+    evidence: cutEvidence(obs.text, top.start, top.end, obs.unsure),
     app: obs.app === null ? null : eventText(obs.app, LIMITS.maxAppChars),
     windowTitle: obs.title === null ? null : eventText(maskText(obs.title), LIMITS.maxWindowTitleChars),
     // Never empty: the protocol requires a user, and control characters alone are none.

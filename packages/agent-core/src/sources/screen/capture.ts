@@ -1,6 +1,6 @@
 import { captureX11 } from './capture-x11';
 
-/** Takes a greyscale screenshot as PNG bytes. Platform code lives in its own file. */
+/** Takes a greyscale screenshot of the active window's contents as PNG bytes. Platform code lives in its own file. */
 export type Capture = () => Promise<Buffer>;
 
 export function platformCapture(display?: string): Capture {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { platformCapture, type Capture } from './capture';
-import { Ocr } from './ocr';
+import { Ocr, type TextSpan } from './ocr';
 
-export type ScreenText = { text: string; at: Date; ms: number };
+/** A screen's text; `unsure` marks the words OCR recognised with low confidence. */
+export type ScreenText = { text: string; unsure: TextSpan[]; at: Date; ms: number };
 
 export type ScreenSourceOptions = {
   onText: (screen: ScreenText) => void;
@@ -20,8 +21,9 @@ export type ScreenSourceOptions = {
 };
 
 /**
- * The screen source: a screenshot on window change and at most every N seconds, skipped when
- * the screen has not changed, read by OCR. Runner: start() / stop(). The text goes to the
+ * The screen source: a screenshot of the active window's contents (not its title bar, which
+ * the title source reports) on window change and at most every N seconds, skipped when the
+ * image has not changed, read by OCR. Runner: start() / stop(). The text goes to the
  * scorer at once; screenshots are never written to disk.
  */
 export class ScreenSource {
@@ -88,13 +90,13 @@ export class ScreenSource {
       }
       this.lastHash = hash;
       const t0 = Date.now();
-      const text = await this.ocr.read(image);
+      const { text, unsure } = await this.ocr.readWords(image);
       const ms = Date.now() - t0;
       this.stats.ocrRuns++;
       this.stats.ocrMs.push(ms);
       if (this.stats.ocrMs.length > 1000) this.stats.ocrMs.shift();
       this.notBefore = Date.now() + ms * (this.options.budgetFactor ?? 10);
-      if (this.running && text.trim()) this.options.onText({ text, at: new Date(), ms });
+      if (this.running && text.trim()) this.options.onText({ text, unsure, at: new Date(), ms });
     } catch (err) {
       this.options.onError?.(err as Error);
     } finally {

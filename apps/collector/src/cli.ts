@@ -36,6 +36,7 @@ const USAGE = `Usage:
   haven-collector staff create --email ADDRESS --name "NAME" --role ROLE [--school ID]
   haven-collector staff grant STAFF_EMAIL --role ROLE [--school ID]
   haven-collector staff reset-password STAFF_EMAIL
+  haven-collector staff reset-two-factor STAFF_EMAIL
   haven-collector staff list
   haven-collector device room DEVICE_ID "ROOM"
   haven-collector shared-logon add OS_USERNAME [--label TEXT] [--school ID]
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const [member] = id ? await db.select().from(staff).where(eq(staff.email, normaliseEmail(id))) : [];
-      if ((verb === 'grant' || verb === 'reset-password') && !member) {
+      if ((verb === 'grant' || verb === 'reset-password' || verb === 'reset-two-factor') && !member) {
         process.stderr.write('No member of staff has that e-mail address.\n');
         return 1;
       }
@@ -133,6 +134,14 @@ async function main(argv: string[]): Promise<number> {
         await db.update(staff).set({ passwordHash: await hashPassword(password) }).where(eq(staff.id, member!.id));
         await db.delete(staffSessions).where(eq(staffSessions.staffId, member!.id));
         process.stdout.write(`New password for ${member!.email}, shown only now (their sessions were ended):\n${password}\n`);
+        return 0;
+      }
+      if (verb === 'reset-two-factor') {
+        // For a lost authenticator, or a lost secret key (docs/operations.md §4a): the person
+        // signs in with their password and turns two-factor sign-in on again.
+        await db.update(staff).set({ totpEnabled: false, totpSecret: null, totpLastStep: null }).where(eq(staff.id, member!.id));
+        await db.delete(staffSessions).where(eq(staffSessions.staffId, member!.id));
+        process.stdout.write(`Two-factor sign-in is off for ${member!.email} (their sessions were ended); they should turn it on again after signing in.\n`);
         return 0;
       }
       if (verb === 'list') {

@@ -2,15 +2,20 @@ import { z } from 'zod';
 import { codePoints, storableText } from './text';
 
 /**
- * String fields, counted in Haven's one unit: the Unicode code point (docs/protocol.md §1,
- * "character"; the staff API counts the same way), so 😀 is one character. Checked here rather
- * than with zod's `.max()` so that the rule is written once and cannot drift with zod.
+ * `schema` held to [min, max] characters, counted in Haven's one unit: the Unicode code point
+ * (docs/protocol.md §1, "character"; the staff API counts the same way), so 😀 is one character.
+ * Checked here rather than with zod's `.max()` so that the rule is written once and cannot drift
+ * with zod.
  */
-export function units(max: number, min = 0) {
-  return z
-    .string()
+function withinLength(schema: z.ZodString, max: number, min: number) {
+  return schema
     .refine((s) => codePoints(s) >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
     .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters`, abort: true });
+}
+
+/** A string field of at most `max` (and at least `min`) characters. */
+export function units(max: number, min = 0) {
+  return withinLength(z.string(), max, min);
 }
 
 /**
@@ -18,9 +23,5 @@ export function units(max: number, min = 0) {
  * become U+FFFD, NUL is removed; see text.ts), then held to its limits.
  */
 export function storedText(max: number, min = 0) {
-  return z
-    .string()
-    .overwrite(storableText)
-    .refine((s) => codePoints(s) >= min, { message: min === 1 ? 'must not be empty' : `must be at least ${min} characters`, abort: true })
-    .refine((s) => codePoints(s) <= max, { message: `must be at most ${max} characters`, abort: true });
+  return withinLength(z.string().overwrite(storableText), max, min);
 }

@@ -36,6 +36,7 @@ module.exports = {
     project('risk', 'packages/risk'),
     project('agent-core', 'packages/agent-core'),
     project('collector', 'apps/collector'),
+    project('agent', 'apps/agent'),
   ],
   testTimeout: 60_000,
 };

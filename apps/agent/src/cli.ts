@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, type AgentStatus, type Logger } from './agent';
+import { Agent, type AgentStatus, type Logger } from '@haven/agent-core';
 
 const USAGE = `Usage:
   haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR [--sources title,keys,screen]

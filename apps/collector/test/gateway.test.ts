@@ -294,6 +294,38 @@ describe.each(availableDrivers())('agent gateway edge cases (%s)', (driver) => {
     await agent.close();
   });
 
+  it('records session parts and a stopped one as a tamper signal, whose time never moves back or past now', async () => {
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    const beat = (version: string, sessions: unknown[]) =>
+      agent.sendRaw(JSON.stringify({ type: 'heartbeat', agentVersion: version, sources: {}, outboxDepth: 0, sessions, sentAt: new Date().toISOString() }));
+    const row = (version: string) =>
+      waitFor(async () => {
+        const [d] = await h.database.db.select().from(devices).where(eq(devices.id, agent.credential.deviceId));
+        return d?.agentVersion === version ? d : null;
+      });
+    beat('1.0.1', [{ osUser: 'pupil1', state: 'running', since: '2026-12-07T09:00:00Z' }]);
+    const first = await row('1.0.1');
+    expect(first.sessions).toEqual([{ osUser: 'pupil1', state: 'running', since: '2026-12-07T09:00:00Z' }]);
+    expect(first.lastTamperAt).toBeNull();
+
+    beat('1.0.2', [
+      { osUser: 'pupil1', state: 'stopped', since: '2026-12-07T09:30:00Z', detail: 'stopped while the user was logged in' },
+      { osUser: 'pupil2', state: 'ended', since: '2026-12-07T09:10:00Z' },
+    ]);
+    expect((await row('1.0.2')).lastTamperAt!.toISOString()).toBe('2026-12-07T09:30:00.000Z');
+    // An older stop does not move it back; a device clock in the future is held to now.
+    beat('1.0.3', [{ osUser: 'pupil2', state: 'stopped', since: '2026-12-07T08:00:00Z' }]);
+    expect((await row('1.0.3')).lastTamperAt!.toISOString()).toBe('2026-12-07T09:30:00.000Z');
+    beat('1.0.4', [{ osUser: 'pupil2', state: 'stopped', since: '2099-01-01T00:00:00Z' }]);
+    const later = await row('1.0.4');
+    expect(later.lastTamperAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(later.lastTamperAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    // A heartbeat without sessions (an older agent) leaves the last report alone.
+    beat('1.0.5', undefined as unknown as unknown[]);
+    expect((await row('1.0.5')).sessions).toEqual([{ osUser: 'pupil2', state: 'stopped', since: '2099-01-01T00:00:00Z' }]);
+    await agent.close();
+  });
+
   it('keeps heartbeat health of sources this version does not know', async () => {
     const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
     agent.sendRaw(

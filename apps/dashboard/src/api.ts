@@ -215,6 +215,10 @@ export type Device = {
   outboxDepth: number | null;
   droppedEvents: number | null;
   health: Record<string, { state: HealthState | string; detail?: string; lastCaptureAt?: string | null }> | null;
+  /** Per-user session parts; null for agents that do not report them. */
+  sessions: { osUser: string; state: 'running' | 'ended' | 'stopped' | string; since: string; detail?: string }[] | null;
+  /** When a session part last stopped while its user was logged in (a tamper signal). */
+  lastTamperAt: string | null;
 };
 
 export type LiveMessage =

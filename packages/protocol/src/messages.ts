@@ -133,6 +133,22 @@ export const SourceHealthSchema = z.object({
 });
 export type SourceHealth = z.infer<typeof SourceHealthSchema>;
 
+/**
+ * The per-user session part of an agent, as its service sees it: `running`; `ended` when the
+ * user logged out; `stopped` when it stopped while the user was still logged in — a pupil
+ * killing it, a crash — which the school should treat as a tamper signal.
+ */
+export const SESSION_STATES = ['running', 'ended', 'stopped'] as const;
+export const SessionReportSchema = z.object({
+  osUser: word(LIMITS.maxOsUserChars),
+  state: z.enum(SESSION_STATES),
+  since: isoTime,
+  detail: text(LIMITS.maxSourceDetailChars).optional(),
+});
+export type SessionReport = z.infer<typeof SessionReportSchema>;
+/** At most this many session reports in one heartbeat (a shared computer-room machine). */
+export const MAX_SESSION_REPORTS = 64;
+
 export const HeartbeatSchema = z.object({
   type: z.literal('heartbeat'),
   agentVersion: word(LIMITS.maxAgentVersionChars),
@@ -142,6 +158,8 @@ export const HeartbeatSchema = z.object({
     .refine((r) => Object.keys(r).length <= 16, { message: 'at most 16 sources' }),
   outboxDepth: z.int().min(0),
   droppedEvents: z.int().min(0).default(0),
+  /** The device's per-user session parts (agents split into service + session); older agents leave it out. */
+  sessions: z.array(SessionReportSchema).max(MAX_SESSION_REPORTS).optional(),
   sentAt: isoTime,
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;

@@ -24,15 +24,18 @@ export async function fleetRoutes(app: FastifyInstance): Promise<void> {
         outboxDepth: devices.outboxDepth,
         droppedEvents: devices.droppedEvents,
         health: devices.health,
+        sessions: devices.sessions,
+        lastTamperAt: devices.lastTamperAt,
       })
       .from(devices)
       .innerJoin(schools, eq(schools.id, devices.schoolId))
       .where(inArray(devices.schoolId, schoolIds))
       .orderBy(asc(schools.name), asc(devices.hostname));
     return {
-      devices: rows.map(({ revokedAt, lastSeenAt, ...d }) => ({
+      devices: rows.map(({ revokedAt, lastSeenAt, lastTamperAt, ...d }) => ({
         ...d,
         lastSeenAt: lastSeenAt?.toISOString() ?? null,
+        lastTamperAt: lastTamperAt?.toISOString() ?? null,
         revoked: revokedAt !== null,
         connected: app.gateway.isConnected(d.id),
       })),

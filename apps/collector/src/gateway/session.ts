@@ -369,7 +369,9 @@ export class AgentSession {
   private async onHeartbeat(beat: Heartbeat): Promise<void> {
     try {
       if (!(await this.stillActive())) return;
-      await recordHeartbeat(this.host.database.db, this.device!.id, beat);
+      const { tamper } = await recordHeartbeat(this.host.database.db, this.device!.id, beat);
+      // The account name stays out of the log: the Devices page shows it to those allowed to see.
+      if (tamper) this.log.warn('A session part on this device stopped while its user was still logged in (tamper signal).');
     } catch (err) {
       this.databaseFailure(err, 'Could not record a heartbeat');
     }

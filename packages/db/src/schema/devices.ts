@@ -4,6 +4,9 @@ import { enrollmentTokens, schools } from './schools';
 /** Health of each capture source as last reported in a heartbeat. */
 export type DeviceHealth = Record<string, { state: string; detail?: string; lastCaptureAt?: string | null }>;
 
+/** The device's per-user session parts as last reported (protocol §5.6 `sessions`). */
+export type DeviceSessions = { osUser: string; state: 'running' | 'ended' | 'stopped'; since: string; detail?: string }[];
+
 export const devices = pgTable(
   'devices',
   {
@@ -22,6 +25,10 @@ export const devices = pgTable(
     health: jsonb().$type<DeviceHealth>().notNull().default({}),
     outboxDepth: integer().notNull().default(0),
     droppedEvents: integer().notNull().default(0),
+    /** Null until the agent reports session parts (older agents never do). */
+    sessions: jsonb().$type<DeviceSessions>(),
+    /** When a session part last stopped while its user was still logged in: a tamper signal. */
+    lastTamperAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
     /** Where the device is (e.g. "Room 12"), set by the technician: shared logons are attributed by it. */
     room: text(),

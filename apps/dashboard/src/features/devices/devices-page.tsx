@@ -13,6 +13,12 @@ const HEALTH_LABELS: Record<string, string> = {
   paused: 'Paused',
 };
 
+const SESSION_LABELS: Record<string, string> = {
+  running: 'Monitoring',
+  ended: 'Logged out',
+  stopped: 'Stopped while logged in',
+};
+
 const connection = (device: Device): { label: string; tone: string } =>
   device.revoked
     ? { label: 'Revoked', tone: 'revoked' }
@@ -70,6 +76,7 @@ export const DevicesPage = () => {
                 <th scope="col">Last seen</th>
                 <th scope="col">Connection</th>
                 <th scope="col">Sources</th>
+                <th scope="col">Users</th>
                 <th scope="col" className="numeric">
                   Outbox
                 </th>
@@ -112,6 +119,28 @@ export const DevicesPage = () => {
                           ))}
                         </ul>
                       )}
+                    </td>
+                    <td>
+                      {device.sessions === null || device.sessions.length === 0 ? (
+                        <span className="muted">{device.sessions === null ? 'Not reported' : 'No one logged in'}</span>
+                      ) : (
+                        <ul className="health-list">
+                          {device.sessions.map((s) => (
+                            <li key={s.osUser}>
+                              {s.osUser}: <span className={`health health-${s.state === 'stopped' ? 'failed' : s.state === 'running' ? 'ok' : 'disabled'}`}>{SESSION_LABELS[s.state] ?? humanise(s.state)}</span>
+                              <span className="muted">
+                                {' '}
+                                since <time dateTime={s.since}>{formatDateTime(s.since)}</time>
+                              </span>
+                            </li>
+                          ))}
+                        </ul>
+                      )}
+                      {device.lastTamperAt ? (
+                        <p className="tamper" role="note">
+                          Monitoring was last stopped by a user at <time dateTime={device.lastTamperAt}>{formatDateTime(device.lastTamperAt)}</time>.
+                        </p>
+                      ) : null}
                     </td>
                     <td className="numeric">{device.outboxDepth ?? '—'}</td>
                     <td className="numeric">{device.droppedEvents ?? '—'}</td>

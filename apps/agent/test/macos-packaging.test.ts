@@ -137,6 +137,8 @@ describe('macOS package recipe (files checked on Linux; build-pkg.sh needs macOS
     expect(d.ProgramArguments).toEqual([executable, '--max-semi-space-size=2', script, 'service']);
     expect(d).toMatchObject({ RunAtLoad: true, KeepAlive: true, Umask: 0o077 });
     expect(d.UserName).toBeUndefined(); // a LaunchDaemon with no UserName runs as root
+    // The data dir agent-core uses on macOS (packages/agent-core/src/config.ts defaultDataDir).
+    expect(d.WorkingDirectory).toBe('/Library/Application Support/Haven/agent');
   });
 
   test('the LaunchAgent runs the session part in every graphical login and restarts it', () => {
@@ -191,7 +193,7 @@ describe('macOS package recipe (files checked on Linux; build-pkg.sh needs macOS
     const post = readFileSync(join(DIR, 'scripts/postinstall'), 'utf8');
     expect(post).toContain('DAEMON=/Library/LaunchDaemons/uk.org.haven.agent.service.plist');
     expect(post).toContain('AGENT=/Library/LaunchAgents/uk.org.haven.agent.session.plist');
-    expect(post).toMatch(/chmod 700 "\$HAVEN\/data"/);
+    expect(post).toMatch(/chmod 700 "\$HAVEN\/agent"/);
   });
 
   test('build-pkg.sh refuses to run off macOS and says why', () => {

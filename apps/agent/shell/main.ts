@@ -28,11 +28,15 @@ export type ShellOptions = {
   assetsDir?: string;
   /** Where the shell remembers the notice; default: Electron's userData directory. */
   stateDir?: string;
+  /** Where its JSON log lines go; default: stderr. */
+  writeLog?: (line: string) => void;
 };
 
-/** JSON lines on stderr: what the shell did, never what was captured (it never sees any). */
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), component: 'shell', msg, ...fields }) + '\n');
+type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+/** JSON lines (stderr by default): what the shell did, never what was captured (it never sees any). */
+function logger(write: (line: string) => void = (line) => process.stderr.write(line)): Log {
+  return (level, msg, fields = {}) => write(JSON.stringify({ level, time: new Date().toISOString(), component: 'shell', msg, ...fields }) + '\n');
 }
 
 function send<C extends EventChannel>(contents: WebContents, channel: C, payload: IpcEventMap[C]): void {
@@ -58,6 +62,7 @@ export function startShell(createCore: () => SessionCore | Promise<SessionCore>,
   const preloadPath = options.preloadPath ?? path.join(__dirname, 'preload.js');
   const assetsDir = options.assetsDir ?? path.join(__dirname, 'assets');
   const pagesUrl = pathToFileURL(pagesDir).href;
+  const log = logger(options.writeLog);
 
   if (!app.requestSingleInstanceLock()) {
     app.quit();

@@ -149,6 +149,11 @@ describe('status rows', () => {
     expect(checked).toBe(3 * 5 * 5 * 5 * 5);
   });
 
+  test('the spelling check itself catches US spellings and passes British ones', () => {
+    expect(usSpellingsIn('Change the color of the organization center; behavior; a license; enroll')).toHaveLength(6);
+    expect(usSpellingsIn('Change the colour of the organisation centre; behaviour; a licence; enrol; enrolment')).toEqual([]);
+  });
+
   test('an unreadable update time is said plainly', () => {
     expect(statusView(healthyStatus({ updatedAt: 'garbage' })).updated).toBe('Not updated yet');
   });

@@ -1,25 +1,50 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, type AgentStatus, type Logger } from '@haven/agent-core';
+import {
+  Agent,
+  AgentService,
+  CaptureSession,
+  ConfigError,
+  DEFAULT_CONFIG_FILE,
+  defaultSocketPath,
+  defaultSources,
+  parseConfig,
+  readConfigFile,
+  SOURCE_NAMES,
+  type AgentConfig,
+  type AgentStatus,
+  type Logger,
+  type ServiceStatus,
+} from '@haven/agent-core';
 
 const USAGE = `Usage:
-  haven-agent run --collector URL [--enroll-token TOKEN] --data-dir DIR [--sources title,keys,screen]
-  haven-agent status --data-dir DIR
+  haven-agent service [--config FILE]
+      The per-machine service (started at boot, as the haven-agent account): enrols the
+      device, keeps the outbox and talks to the collector. Reads ${DEFAULT_CONFIG_FILE}.
+  haven-agent session [--socket PATH] [--sources title,keys,screen]
+      The per-user session part (started at each login): captures, scores on the device
+      and hands flagged items to the service.
+  haven-agent run --config FILE [--data-dir DIR] [--sources title,keys,screen]
+      Service and session in one process, for one user (development, kiosks).
+  haven-agent status [--data-dir DIR]
   haven-agent --help
+
+The configuration file holds "key = value" lines: collector, enrol_token (removed once the
+device is enrolled), school_name, transparency_url, data_dir, socket. Secrets are never
+taken from the command line, where every user of the computer can read them.
 
 Sources (the same names as the school's policy and the collector's --agent-sources):
   title   window titles
   keys    typed phrases
   screen  text on the screen`;
 
-/** The capture sources by their one name, as in the protocol's policy. */
-const SOURCE_NAMES = ['title', 'keys', 'screen'] as const;
-
 /** JSON lines on stderr: what happened, never what was captured. */
 const log: Logger = (level, message, fields) => {
   process.stderr.write(JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields }) + '\n');
 };
+
+class UsageError extends Error {}
 
 export async function run(argv: string[] = process.argv.slice(2)): Promise<number> {
   if (argv.length === 0 || argv.some((a) => a === '--help' || a === '-h' || a === 'help')) {
@@ -32,32 +57,111 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { collector: { type: 'string' }, 'enroll-token': { type: 'string' }, 'data-dir': { type: 'string' }, sources: { type: 'string' } },
+      options: {
+        config: { type: 'string' },
+        collector: { type: 'string' },
+        'data-dir': { type: 'string' },
+        socket: { type: 'string' },
+        sources: { type: 'string' },
+      },
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    const secret = /enroll?-token/.test((err as Error).message) ? ' (an enrolment token goes in the configuration file, never on the command line)' : '';
+    process.stderr.write(`${(err as Error).message}${secret}\n${USAGE}\n`);
     return 2;
   }
-  const dataDir = values['data-dir'];
-  if (!dataDir || (command !== 'run' && command !== 'status')) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+  try {
+    switch (command) {
+      case 'status':
+        return status(path.resolve(values['data-dir'] ?? configOrDefault(values.config)?.dataDir ?? '/var/lib/haven-agent'));
+      case 'service':
+        return await service(values.config ?? DEFAULT_CONFIG_FILE);
+      case 'session':
+        return await session(values.socket ?? defaultSocketPath(), parseSources(values.sources));
+      case 'run': {
+        if (!values.config && !values.collector) throw new UsageError('--config is required (a file with at least "collector = URL")');
+        const config: AgentConfig = values.config ? readConfigFile(values.config) : { ...readConfigText(`collector = ${values.collector}`) };
+        const dataDir = path.resolve(values['data-dir'] ?? config.dataDir);
+        return await standalone({ ...config, collector: values.collector ?? config.collector, dataDir }, parseSources(values.sources));
+      }
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n${err instanceof UsageError ? USAGE + '\n' : ''}`);
+      return 2;
+    }
+    throw err;
   }
-  if (command === 'status') return status(path.resolve(dataDir));
-  if (!values.collector) {
-    process.stderr.write(`--collector is required\n${USAGE}\n`);
-    return 2;
+}
+
+function readConfigText(text: string): AgentConfig {
+  return parseConfig(text, '--collector');
+}
+
+function configOrDefault(file: string | undefined): AgentConfig | null {
+  try {
+    return readConfigFile(file ?? DEFAULT_CONFIG_FILE);
+  } catch {
+    return null;
   }
-  const only = values.sources?.split(',').map((x) => x.trim().toLowerCase());
-  const unknown = only?.filter((x) => !(SOURCE_NAMES as readonly string[]).includes(x)) ?? [];
+}
+
+function parseSources(list: string | undefined): Record<'title' | 'keys' | 'screen', boolean> | undefined {
+  if (list === undefined) return undefined;
+  const only = list.split(',').map((x) => x.trim().toLowerCase());
+  const unknown = only.filter((x) => !(SOURCE_NAMES as readonly string[]).includes(x));
   if (unknown.length > 0) {
     const hint = unknown.includes('window') ? ' (window titles are "title")' : '';
-    process.stderr.write(`--sources takes a list of ${SOURCE_NAMES.join(', ')}; not: ${unknown.join(', ')}${hint}\n`);
-    return 2;
+    throw new UsageError(`--sources takes a list of ${SOURCE_NAMES.join(', ')}; not: ${unknown.join(', ')}${hint}`);
   }
-  const sources = only ? { window: only.includes('title'), keys: only.includes('keys'), screen: only.includes('screen') } : undefined;
-  const agent = new Agent({ collector: values.collector, enrollToken: values['enroll-token'], dataDir: path.resolve(dataDir), log, sources });
+  return { title: only.includes('title'), keys: only.includes('keys'), screen: only.includes('screen') };
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
+async function service(configFile: string): Promise<number> {
+  const config = readConfigFile(configFile);
+  const svc = new AgentService({ config, configFile, log });
+  const stopping = untilSignal();
+  try {
+    await Promise.race([svc.start(), stopping]);
+  } catch (err) {
+    log('error', `The Haven service could not start: ${(err as Error).message}`);
+    return 1;
+  }
+  log('info', 'Haven service running.');
+  await stopping;
+  await svc.stop();
+  log('info', 'Haven service stopped.');
+  return 0;
+}
+
+async function session(socketPath: string, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {
+  const s = new CaptureSession({ socketPath, log, sources: defaultSources(want ?? {}) });
+  s.start();
+  log('info', 'Haven session part running.');
+  await untilSignal();
+  await s.stop();
+  log('info', 'Haven session part stopped.');
+  return 0;
+}
+
+async function standalone(config: AgentConfig, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {
+  const agent = new Agent({
+    collector: config.collector,
+    enrollToken: config.enrolToken ?? undefined,
+    dataDir: config.dataDir,
+    log,
+    sources: want ? { window: want.title, keys: want.keys, screen: want.screen } : undefined,
+  });
   try {
     await agent.start();
   } catch (err) {
@@ -65,30 +169,29 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
     return 1;
   }
   log('info', 'Haven agent running.');
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      agent.stop();
-      log('info', 'Haven agent stopped.');
-      resolve();
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await untilSignal();
+  agent.stop();
+  log('info', 'Haven agent stopped.');
   return 0;
 }
 
 function status(dataDir: string): number {
-  let s: AgentStatus;
+  let s: AgentStatus | ServiceStatus;
   try {
-    s = JSON.parse(readFileSync(path.join(dataDir, 'status.json'), 'utf8')) as AgentStatus;
-  } catch {
-    process.stdout.write(`No agent status in ${dataDir} (has the agent run here?)\n`);
+    s = JSON.parse(readFileSync(path.join(dataDir, 'status.json'), 'utf8')) as AgentStatus | ServiceStatus;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    process.stdout.write(
+      code === 'EACCES' ? `The agent's status in ${dataDir} can be read only by its service account or an administrator.\n` : `No agent status in ${dataDir} (has the agent run here?)\n`,
+    );
     return 1;
   }
   const lines = [
     `Collector:   ${s.collector} — ${s.link.state}${s.link.fatal ? ' (refused: this device needs re-enrolling)' : ''}${s.link.lastError ? ` — last error: ${s.link.lastError}` : ''}`,
     `Device:      ${s.deviceId ?? 'not enrolled'}`,
-    `Sources:     ${Object.entries(s.sources).map(([k, v]) => `${k} ${v.state}${v.detail ? ` (${v.detail})` : ''}`).join(', ') || 'none'}`,
+    'role' in s
+      ? `Sessions:    ${s.sessions.running} running, ${s.sessions.stopped} stopped while logged in, ${s.sessions.ended} logged out`
+      : `Sources:     ${Object.entries(s.sources).map(([k, v]) => `${k} ${v.state}${v.detail ? ` (${v.detail})` : ''}`).join(', ') || 'none'}`,
     `Outbox:      ${s.outboxDepth} waiting to send, ${s.droppedEvents} dropped to stay within the bound`,
     `Policy:      ${s.policyError ?? 'ok'}`,
     `As of:       ${s.updatedAt} (process ${s.pid})`,

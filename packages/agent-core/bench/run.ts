@@ -8,7 +8,7 @@
  *   screens of known text rendered with ImageMagick.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -54,7 +54,9 @@ const SENTENCES = [
 
 async function agentPhase(desktop: Desktop, collectorUrl: string, token: string, dir: string, sources: string): Promise<void> {
   await desktop.openWindow('Notes 1');
-  const agent = AgentProcess.start(['--collector', collectorUrl, '--enroll-token', token, '--data-dir', path.join(dir, `agent-${sources}`), '--sources', sources], { DISPLAY: desktop.display });
+  const conf = path.join(dir, `agent-${sources}.conf`);
+  writeFileSync(conf, `collector = ${collectorUrl}\nenrol_token = ${token}\n`, { mode: 0o600 });
+  const agent = AgentProcess.start(['--config', conf, '--data-dir', path.join(dir, `agent-${sources}`), '--sources', sources], { DISPLAY: desktop.display });
   await agent.waitForLog('Connected to the collector.', 30_000);
   const peer = AgentProcess.peer();
   await sleep(10_000); // start-up (lexicon compile, first window, first screen) settles

@@ -5,15 +5,13 @@ import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
 import { defaultScorer } from '@haven/risk';
 import { writeFileAtomic } from './atomic-file';
-import { enroll, EnrollError, loadCredential, saveCredential, type Credential } from './link/credential';
+import { obtainCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
-import { DEFAULT_POLICY, inQuietHours, POLICY_FILE, readPolicy, writePolicy } from './policy';
-import { KeysSource } from './sources/keys/keys-source';
-import { ScreenSource } from './sources/screen/screen-source';
-import { WindowSource } from './sources/window/window-source';
-import { RecentReports } from './transform/repeats';
-import { toEvent, type Observation } from './transform/to-event';
+import { DEFAULT_POLICY, policyHealth, POLICY_FILE, readPolicy, writePolicy } from './policy';
+import { Capture } from './capture';
+import { defaultSources, type Source } from './sources/source';
+import type { Observation } from './transform/to-event';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -28,6 +26,8 @@ export type AgentOptions = {
   sources?: { window?: boolean; keys?: boolean; screen?: boolean };
   /** Seconds between periodic screen captures (default 10). */
   screenIntervalSeconds?: number;
+  /** The capture sources (default: this platform's, as `sources` selects). */
+  sourceList?: Source[];
   backoff?: { minMs: number; maxMs: number };
 };
 
@@ -54,20 +54,13 @@ export type AgentStatus = {
 export class Agent {
   private outbox!: Outbox;
   private link: Link | null = null;
-  private windowSource: WindowSource | null = null;
-  private keys: KeysSource | null = null;
-  private screen: ScreenSource | null = null;
+  private capture: Capture | null = null;
   private policy: Policy = DEFAULT_POLICY;
   private policyError: string | null = null;
   private credential: Credential | null = null;
-  private current: { title: string | null; app: string | null } = { title: null, app: null };
-  private readonly health: Record<string, SourceHealth> = {};
   private statusTimer: NodeJS.Timeout | null = null;
   private policyWatcher: FSWatcher | null = null;
   private readonly osUser = safeUser();
-  /** Digests of recent title and keys reports, so screen text repeating them is not sent. */
-  private readonly recent = new RecentReports();
-  private repeatsSuppressed = 0;
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -108,7 +101,18 @@ export class Agent {
       onStatus: () => this.writeStatus(),
     });
     this.link.start();
-    this.startSources();
+    const want = this.options.sources ?? {};
+    this.capture = new Capture({
+      sources: this.options.sourceList ?? defaultSources({ title: want.window, keys: want.keys, screen: want.screen }, { screenIntervalSeconds: this.options.screenIntervalSeconds }),
+      policy: () => this.policy,
+      identity: () => (this.credential ? { deviceId: this.credential.deviceId, osUser: this.osUser } : null),
+      emit: (event) => {
+        this.outbox.append([event]);
+        this.link?.notify();
+      },
+      log,
+    });
+    this.capture.start();
     this.statusTimer = setInterval(() => this.writeStatus(), 2000);
     this.statusTimer.unref();
     this.writeStatus();
@@ -117,9 +121,7 @@ export class Agent {
   stop(): void {
     void this.policyWatcher?.close();
     this.policyWatcher = null;
-    void this.screen?.stop();
-    this.keys?.stop();
-    this.windowSource?.stop();
+    void this.capture?.stop();
     this.link?.stop();
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.writeStatus();
@@ -132,53 +134,17 @@ export class Agent {
    * so the Devices page never shows "OK" for something that is not being watched.
    */
   private reportedHealth(now = new Date()): Record<string, SourceHealth> {
-    const out: Record<string, SourceHealth> = { ...this.health };
-    const quiet = inQuietHours(this.policy, now);
-    for (const name of ['title', 'keys', 'screen'] as const) {
-      const h = out[name];
-      if (!h || h.state === 'disabled') continue;
-      if (!this.policy.sources[name]) out[name] = { state: 'disabled', detail: "turned off by the school's policy", lastCaptureAt: h.lastCaptureAt ?? null };
-      else if (quiet && h.state === 'ok') out[name] = { state: 'paused', detail: 'quiet hours', lastCaptureAt: h.lastCaptureAt ?? null };
-    }
-    return out;
+    return policyHealth(this.policy, this.capture?.health() ?? {}, now);
   }
 
-  /** Scores an observation and keeps it if flagged. Public for the sources and for tests. */
+  /** Scores an observation and keeps it if flagged. Public for tests. */
   observe(obs: Observation): void {
-    if (!this.policy.sources[obs.source]) return;
-    if (inQuietHours(this.policy, obs.at)) return;
-    if (!this.credential) return;
-    const { event } = toEvent(obs, this.policy, { deviceId: this.credential.deviceId, osUser: this.osUser });
-    if (!event) return; // below the threshold: nothing is kept, nothing leaves
-    if (this.recent.isRepeat(event, Date.now())) {
-      // The same words in the same window were reported moments ago by the title or keys source.
-      this.repeatsSuppressed++;
-      return;
-    }
-    this.outbox.append([event]);
-    this.health[obs.source] = { state: 'ok', lastCaptureAt: event.occurredAt };
-    this.options.log('info', 'Captured a flagged item.', { category: event.category, severity: event.severity, source: event.source, rules: event.ruleIds.slice(0, 3) });
-    this.link?.notify();
+    this.capture?.observe(obs);
   }
 
-  private async obtainCredential(): Promise<Credential> {
+  private obtainCredential(): Promise<Credential> {
     const { dataDir, collector, enrollToken, log } = this.options;
-    const saved = loadCredential(dataDir);
-    if (saved) return saved;
-    if (!enrollToken) throw new EnrollError('this device is not enrolled: give an enrolment token (--enroll-token)', true);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const credential = await enroll(collector, enrollToken, AGENT_VERSION);
-        saveCredential(dataDir, credential);
-        log('info', 'Enrolled this device.', { deviceId: credential.deviceId });
-        return credential;
-      } catch (err) {
-        if (err instanceof EnrollError && err.fatal) throw err;
-        const wait = Math.max(Math.min(60_000, 1000 * 2 ** attempt), err instanceof EnrollError ? (err.retryAfterMs ?? 0) : 0);
-        log('warn', `Enrolment failed (${(err as Error).message}); trying again in ${Math.round(wait / 1000)} s.`);
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return obtainCredential({ dataDir, collector, enrolToken: enrollToken ?? null, agentVersion: AGENT_VERSION, log });
   }
 
   private loadPolicy(): void {
@@ -186,61 +152,6 @@ export class Agent {
     this.policy = read.policy;
     if (read.error && read.error !== this.policyError) this.options.log('error', `${read.error}; keeping the policy in force.`);
     this.policyError = read.error;
-  }
-
-  private startSources(): void {
-    const want = this.options.sources ?? {};
-    const { log } = this.options;
-    if (want.keys !== false && process.platform === 'linux' && !process.env.DISPLAY) {
-      // libuiohook aborts the whole process when it cannot open the display: do not try.
-      this.health.keys = { state: 'failed', detail: 'no X display (DISPLAY is not set)' };
-      log('error', 'The keys source cannot start: there is no X display (DISPLAY is not set).');
-    } else if (want.keys !== false) {
-      this.keys = new KeysSource({
-        onPhrase: (p) => this.observe({ source: 'keys', text: p.text, app: p.window.app, title: p.window.title, at: p.at }),
-      });
-      try {
-        this.keys.start();
-        this.health.keys = { state: 'ok' };
-      } catch (err) {
-        this.keys = null;
-        this.health.keys = { state: 'failed', detail: (err as Error).message.slice(0, 200) };
-        log('error', `The keys source could not start: ${(err as Error).message}`);
-      }
-    } else this.health.keys = { state: 'disabled' };
-    if (want.window !== false) {
-      this.windowSource = new WindowSource({
-        onChange: (w) => {
-          this.current = { title: w?.title ?? null, app: w?.app ?? null };
-          this.keys?.setWindow(this.current);
-          this.screen?.windowChanged();
-          this.health.title = { state: 'ok', lastCaptureAt: this.health.title?.lastCaptureAt ?? null };
-          if (w && w.title) this.observe({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() });
-        },
-        onError: (err) => {
-          this.health.title = { state: 'degraded', detail: err.message.slice(0, 200) };
-        },
-      });
-      this.windowSource.start();
-      this.health.title = { state: 'ok' };
-    } else this.health.title = { state: 'disabled' };
-    if (want.screen !== false && process.platform === 'linux' && !process.env.DISPLAY) {
-      this.health.screen = { state: 'failed', detail: 'no X display (DISPLAY is not set)' };
-      log('error', 'The screen source cannot start: there is no X display (DISPLAY is not set).');
-    } else if (want.screen !== false) {
-      this.screen = new ScreenSource({
-        intervalSeconds: this.options.screenIntervalSeconds ?? 10,
-        onText: (t) => {
-          this.health.screen = { state: 'ok', lastCaptureAt: this.health.screen?.lastCaptureAt ?? null };
-          this.observe({ source: 'screen', text: t.text, unsure: t.unsure, app: this.current.app, title: this.current.title, at: t.at });
-        },
-        onError: (err) => {
-          this.health.screen = { state: 'degraded', detail: err.message.slice(0, 200) };
-        },
-      });
-      this.screen.start();
-      this.health.screen = { state: 'ok' };
-    } else this.health.screen = { state: 'disabled' };
   }
 
   status(): AgentStatus {
@@ -252,7 +163,7 @@ export class Agent {
       sources: this.reportedHealth(),
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
-      repeatsSuppressed: this.repeatsSuppressed,
+      repeatsSuppressed: this.capture?.repeatsSuppressed ?? 0,
       policy: {
         threshold: this.policy.threshold,
         sources: this.policy.sources,

@@ -14,3 +14,12 @@ export { enroll, EnrollError, loadCredential, saveCredential, type Credential } 
 export { DEFAULT_POLICY, inQuietHours, readPolicy, writePolicy } from './policy';
 export { ScreenSource, type ScreenSourceOptions, type ScreenText } from './sources/screen/screen-source';
 export { Ocr } from './sources/screen/ocr';
+export { Capture, type CaptureOptions } from './capture';
+export { defaultSources, keysSource, screenSource, windowSource, SOURCE_NAMES, type Source, type SourceContext, type SourceName } from './sources/source';
+export { AgentService, type ServiceOptions, type ServiceStatus } from './service';
+export { CaptureSession, type SessionOptions, type SessionView } from './session';
+export { ConfigError, DEFAULT_CONFIG_FILE, defaultDataDir, defaultSocketPath, forgetEnrolToken, parseConfig, parseRegQuery, readConfigFile, type AgentConfig } from './config';
+export { IPC_VERSION, LineReader, MAX_IPC_LINE_BYTES, SessionMessageSchema, ServiceMessageSchema, type LinkView, type ServiceMessage, type SessionMessage } from './ipc/messages';
+export { peerOf, userHasProcesses, userName, type PeerCredentials } from './ipc/peer';
+export { obtainCredential } from './link/credential';
+export { policyForUser, policyHealth } from './policy';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PolicySchema, type Policy } from '@haven/protocol';
+import { PolicySchema, type Policy, type SourceHealth } from '@haven/protocol';
 import { writeFileAtomic } from './atomic-file';
 
 /** Until a school's policy arrives: flag from "high" up, every source on, no quiet hours. */
@@ -57,4 +57,28 @@ export function inQuietHours(policy: Policy, now: Date): boolean {
 
 function toMinutes(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+/**
+ * Each source's health as the school should read it: a source the policy has turned off is
+ * "disabled" and one inside quiet hours "paused", whatever the capture code itself last said,
+ * so the Devices page never shows "OK" for something that is not being watched.
+ */
+export function policyHealth(policy: Policy, health: Record<string, SourceHealth>, now = new Date()): Record<string, SourceHealth> {
+  const out: Record<string, SourceHealth> = { ...health };
+  const quiet = inQuietHours(policy, now);
+  for (const name of ['title', 'keys', 'screen'] as const) {
+    const h = out[name];
+    if (!h || h.state === 'disabled') continue;
+    if (!policy.sources[name]) out[name] = { state: 'disabled', detail: "turned off by the school's policy", lastCaptureAt: h.lastCaptureAt ?? null };
+    else if (quiet && h.state === 'ok') out[name] = { state: 'paused', detail: 'quiet hours', lastCaptureAt: h.lastCaptureAt ?? null };
+  }
+  return out;
+}
+
+/** The policy as one user's session part may see it: only that user's own age band, not the school's list of accounts. */
+export function policyForUser(policy: Policy, osUser: string): Policy {
+  const { userAgeBands, ...rest } = policy;
+  const own = userAgeBands?.[osUser];
+  return own ? { ...rest, userAgeBands: { [osUser]: own } } : rest;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
@@ -23,7 +23,12 @@ describeWithPostgres('the headless agent against a real collector on PostgreSQL'
   let port: number;
   let dir: string;
   let token: string;
-  const agentArgs = () => ['--collector', `http://127.0.0.1:${port}`, '--enroll-token', token, '--data-dir', path.join(dir, 'agent')];
+  // The token is in a configuration file, never on the command line.
+  const agentArgs = () => {
+    const conf = path.join(dir, 'agent.conf');
+    if (!existsSync(conf)) writeFileSync(conf, `collector = http://127.0.0.1:${port}\nenrol_token = ${token}\n`, { mode: 0o600 });
+    return ['--config', conf, '--data-dir', path.join(dir, 'agent')];
+  };
   const agentEnv = () => ({ DISPLAY: desktop.display });
   const rows = () => sql('select source, category, severity, evidence from events order by occurred_at');
 

@@ -69,3 +69,36 @@ export async function enroll(collector: string, token: string, agentVersion: str
   if (!parsed.success) throw new EnrollError('the collector answered enrolment with something that is not a credential', false);
   return { ...parsed.data, collector: base };
 }
+
+/**
+ * The saved credential, or a new one from enrolling with the token (retried with backoff while
+ * the collector cannot be reached or is busy; a refused token is fatal).
+ */
+export async function obtainCredential(options: {
+  dataDir: string;
+  collector: string;
+  enrolToken: string | null;
+  agentVersion: string;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Called once a new credential is saved: the token can be forgotten. */
+  onEnrolled?: () => void;
+}): Promise<Credential> {
+  const { dataDir, collector, enrolToken, agentVersion, log } = options;
+  const saved = loadCredential(dataDir);
+  if (saved) return saved;
+  if (!enrolToken) throw new EnrollError('this device is not enrolled: it needs an enrolment token (enrol_token in the agent configuration)', true);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const credential = await enroll(collector, enrolToken, agentVersion);
+      saveCredential(dataDir, credential);
+      log('info', 'Enrolled this device.', { deviceId: credential.deviceId });
+      options.onEnrolled?.();
+      return credential;
+    } catch (err) {
+      if (err instanceof EnrollError && err.fatal) throw err;
+      const wait = Math.max(Math.min(60_000, 1000 * 2 ** attempt), err instanceof EnrollError ? (err.retryAfterMs ?? 0) : 0);
+      log('warn', `Enrolment failed (${(err as Error).message}); trying again in ${Math.round(wait / 1000)} s.`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

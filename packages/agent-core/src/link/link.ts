@@ -9,6 +9,7 @@ import {
   uuidv7,
   type AgentEvent,
   type Policy,
+  type SessionReport,
   type SourceHealth,
 } from '@haven/protocol';
 import WebSocket from 'ws';
@@ -38,6 +39,10 @@ export type LinkOptions = {
   agentVersion: string;
   /** Health per source, for heartbeats. */
   health: () => Record<string, SourceHealth>;
+  /** The per-user session parts, for heartbeats (a split agent's service). */
+  sessions?: () => SessionReport[];
+  /** Events the collector has stored (acknowledged). */
+  onDelivered?: (count: number, at: Date) => void;
   onPolicy?: (policy: Policy, version: number) => void;
   onStatus?: (status: LinkStatus) => void;
   /** Log lines (never event content). */
@@ -137,6 +142,7 @@ export class Link {
       case 'ack': {
         const batch = this.inFlight.get(m.batchId);
         this.options.outbox.ack(m.ids);
+        if (m.ids.length > 0) this.options.onDelivered?.(m.ids.length, new Date());
         if (batch) {
           this.inFlight.delete(m.batchId);
           for (const id of batch.ids) this.inFlightIds.delete(id);
@@ -213,6 +219,11 @@ export class Link {
     }
   }
 
+  /** Sends a heartbeat now (a session part changed state); a no-op while disconnected. */
+  heartbeatNow(): void {
+    this.heartbeat();
+  }
+
   private heartbeat(): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
@@ -223,6 +234,7 @@ export class Link {
         sources: this.options.health(),
         outboxDepth: this.options.outbox.depth,
         droppedEvents: this.options.outbox.dropped,
+        ...(this.options.sessions ? { sessions: this.options.sessions() } : {}),
         sentAt: new Date().toISOString(),
       }),
     );

@@ -87,6 +87,16 @@ describe('normaliser', () => {
     const [a] = tokenize(astral);
     expect(astral.slice(a!.start, a!.end)).toBe('𝐤𝐢𝐥𝐥');
   });
+
+  it('reads "not going to" and "not gonna" as one word, "wont", spanning the original words', () => {
+    expect(words("I'm NOT going to go")).toEqual(['im', 'wont', 'go']);
+    expect(words('not gonna lie')).toEqual(['wont', 'lie']);
+    expect(normalisePhrase('not going to be here')).toBe(normalisePhrase("won't be here"));
+    expect(words('not going home')).toEqual(['not', 'going', 'home']); // "going" without "to" stays
+    const text = 'i am not  going to go';
+    const w = tokenize(text)[2]!;
+    expect(text.slice(w.start, w.end)).toBe('not  going to');
+  });
 });
 
 describe('normaliser: evasions read by construction', () => {

@@ -323,7 +323,31 @@ export function tokenize(input: string): Token[] {
       i++;
     }
   }
-  return tokens;
+  return foldNegatedFuture(tokens);
+}
+
+/**
+ * "not going to" and "not gonna" say what "wont" says: one word, so a lexicon phrase written with
+ * either matches both ("im not going to be here" = "im wont be here"), the negation sits next to
+ * the verb it denies and "going to" no longer reads as intent. Applied to lexicon terms too.
+ */
+function foldNegatedFuture(tokens: Token[]): Token[] {
+  let out: Token[] | null = null;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.text === 'not' && i + 1 < tokens.length) {
+      const next = tokens[i + 1]!.text;
+      const span = next === 'gonna' || next === 'gunna' ? 2 : next === 'going' && tokens[i + 2]?.text === 'to' ? 3 : 0;
+      if (span) {
+        out ??= tokens.slice(0, i);
+        out.push(makeToken('wont', t.start, tokens[i + span - 1]!.end));
+        i += span - 1;
+        continue;
+      }
+    }
+    out?.push(t);
+  }
+  return out ?? tokens;
 }
 
 /** The normalised words of a lexicon term or any short text, space-separated. */

@@ -20,10 +20,14 @@ const source: LexiconSource = {
         { text: 'kill myself', severity: 4, flags: [] },
         { text: '{want,wanna} to die', severity: 3, flags: [] },
         { text: 'noose', severity: 3, flags: ['method'] },
+        { text: 'wont be here tomorrow', severity: 2, flags: [] },
       ],
       [{ id: 'bleach-drink', a: ['bleach'], b: ['drink', 'swallow'], window: 3, severity: 4, flags: ['method'] }],
     ),
-    category('bullying', [{ text: 'kys', severity: 4, flags: ['direct'] }]),
+    category('bullying', [
+      { text: 'kys', severity: 4, flags: ['direct'] },
+      { text: 'loser', severity: 2, flags: [] },
+    ]),
     category('gambling', [{ text: 'bet365', severity: 4, flags: [] }]),
     category('drugs', [{ text: 'buy weed', severity: 2, flags: [] }]),
     category('violence', [{ text: 'kill you', severity: 3, flags: ['direct'] }]),
@@ -45,7 +49,7 @@ const source: LexiconSource = {
         intent: ['going to', 'gonna'],
         time: ['tonight'],
         farewell: ['goodbye'],
-        negation: ['dont', 'not'],
+        negation: ['dont', 'not', 'never', 'wont'],
         third_person: ['he', 'she'],
         reporting: ['news'],
         quoting: ['saying'],
@@ -124,6 +128,20 @@ describe('score', () => {
     expect(sev('i want to die not joking')).toBe(3); // after the match it does not deny it
     expect(sev('u ok? no i want to die')).toBe(3); // "no" answering a question does not deny
     expect(sev('u ok? no i kill myself')).toBe(sev('i kill myself')); // also when the match starts after the pronoun
+  });
+
+  it('reaches a negation across auxiliaries and adverbs, and a denied plan is no intent', () => {
+    expect(sev('i am not going to kill myself')).toBe(1); // was 4 + intent ("going to") = 5
+    expect(sev('im never gonna kill myself')).toBe(1);
+    expect(sev('i wont ever actually kill myself')).toBe(1);
+    expect(sev('im not gonna lie i kill myself')).toBe(4); // the denial governs "lie", not the disclosure
+    expect(sev('never mind, im going to kill myself')).toBe(5); // a pronoun stops the reach
+  });
+
+  it('reads a negated absence as a statement, not a denial', () => {
+    expect(sev('im not going to be here tomorrow')).toBe(2); // "not going to" is "wont"
+    expect(sev('honestly im not gonna be here tomorrow')).toBe(2);
+    expect(sev("don't be such a loser")).toBe(2); // an imperative at the reader stays an insult
   });
 
   it('lowers for third person and for news', () => {

@@ -100,6 +100,14 @@ const SEARCH_OPENERS: ReadonlySet<string> = new Set(['how', 'ways', 'way', 'best
 /** Words in the window titles of search engines and question sites. */
 const SEARCH_SITES: ReadonlySet<string> = new Set(['search', 'bing', 'duckduckgo', 'youtube', 'reddit', 'quora', 'tiktok', 'yahoo']);
 const NEGATION_WINDOW = 1;
+/**
+ * Auxiliaries and adverbs a negation reaches across ("not going to", "never gonna", "wont ever",
+ * "not actually"): the denial still governs the verb after them. "be" is not one of them, so a
+ * negated absence ("not going to be here") is a statement, not a denial.
+ */
+const NEGATION_BRIDGE: ReadonlySet<string> = new Set(['going', 'to', 'gonna', 'gunna', 'goin', 'ever', 'evr', 'really', 'actually', 'even', 'just', 'seriously', 'literally']);
+/** Most bridge words between a negation and what it denies. */
+const NEGATION_REACH = 3;
 const THIRD_PERSON_WINDOW = 4;
 
 /** How far (in words) a context word may be from a match and still count as "in the text". */
@@ -325,7 +333,7 @@ export class Scorer {
     const imperative =
       (rule.category === 'bullying' || rule.category === 'discrimination') && IMPERATIVE_BE.has(ctx.tokens[start - 1]?.text ?? '') ||
       ((rule.category === 'bullying' || rule.category === 'discrimination') && IMPERATIVE_BE.has(ctx.tokens[start - 2]?.text ?? '') && ctx.tokens[start - 1]?.text === 'such');
-    const negated = near('negation', NEGATION_WINDOW) && !answer && !imperative;
+    const negated = (near('negation', NEGATION_WINDOW) || negatedAcross(ctx, start)) && !answer && !imperative;
     const firstPerson = anywhere('first_person') || covers(ctx.inside, KIND_BIT.first_person, start, end);
     const ownQuestion = firstPerson || anywhere('searching');
 
@@ -338,7 +346,8 @@ export class Scorer {
         boost++;
         note('farewell (+1)', 'farewell', 1);
       }
-      if (near('intent', INTENT_WINDOW)) {
+      // "not going to …" is no intent: a denied plan does not raise.
+      if (near('intent', INTENT_WINDOW) && !negated) {
         boost++;
         note('intent (+1)', 'intent', 1);
       }
@@ -431,6 +440,18 @@ export class Scorer {
     if (rule.needs) reason.needs = [...rule.needs];
     return { severity, why, reason };
   }
+}
+
+/** A negation that ends just before a run of bridge words ("not going to", "never gonna ever") that reaches the match. */
+function negatedAcross(ctx: Context, start: number): boolean {
+  if ((ctx.present & KIND_BIT.negation) === 0) return false;
+  let i = start - 1;
+  let bridged = 0;
+  while (i >= 0 && bridged < NEGATION_REACH && NEGATION_BRIDGE.has(ctx.tokens[i]!.text)) {
+    i--;
+    bridged++;
+  }
+  return bridged > 0 && (ctx.ends[i + 1]! & KIND_BIT.negation) !== 0;
 }
 
 /** Is the token written in one of these forms (as typed, or read through leetspeak)? */

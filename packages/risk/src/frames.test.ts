@@ -60,6 +60,7 @@ const source = (common: string[] = []): LexiconSource => ({
         play: [],
         joking: [],
         searching: ['how to'],
+        threat_condition: [],
       },
     },
   ],

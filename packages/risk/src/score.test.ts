@@ -52,14 +52,15 @@ const source: LexiconSource = {
         negation: ['dont', 'not', 'never', 'wont'],
         third_person: ['he', 'she'],
         reporting: ['news'],
-        quoting: ['saying'],
+        quoting: ['saying', 'report'],
         help_seeking: ['childline'],
-        educational_titles: ['essay', 'bitesize'],
+        educational_titles: ['essay', 'bitesize', 'teacher', 'lesson'],
         allow: ['kill the process', 'killer whale'],
         self_reference: ['im a', 'my'],
         play: ['next round'],
         joking: ['lol'],
         searching: ['how to'],
+        threat_condition: ['if you tell', 'if you report', 'report me and', 'tell a teacher and'],
       },
     },
   ],
@@ -172,6 +173,17 @@ describe('score', () => {
     expect(sev('saying "i hate women" is wrong')).toBe(0);
     expect(sev('he keeps saying i hate women')).toBe(0); // the condemnation governs the words: −3
     expect(sev('saying so was a mistake because honestly i hate women')).toBe(1); // further away: −2
+  });
+
+  it('reads reporting and a teacher as the condition of a threat, not as counter-speech or a lesson', () => {
+    expect(sev('tell a teacher and ill kill you')).toBe(3); // was: a teacher anywhere, educational −2
+    expect(sev('if you tell the teacher ill kill you')).toBe(3);
+    expect(sev('go cry to the teacher you loser')).toBe(2); // the teacher told, not the lesson
+    expect(sev('report me and you are a loser')).toBe(2); // was: "report" near, counter-speech −3
+    expect(sev('if you report me loser')).toBe(2);
+    // Where the school word or the reporting verb governs the concern, they still lower.
+    expect(sev('in the lesson the teacher explained why loser hurts')).toBe(0);
+    expect(sev('how to report people who say loser')).toBe(0);
   });
 
   it('treats a slur used of oneself as reclaimed, not as an attack', () => {

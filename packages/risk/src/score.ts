@@ -101,6 +101,13 @@ const SEARCH_OPENERS: ReadonlySet<string> = new Set(['how', 'ways', 'way', 'best
 const SEARCH_SITES: ReadonlySet<string> = new Set(['search', 'bing', 'duckduckgo', 'youtube', 'reddit', 'quora', 'tiktok', 'yahoo']);
 const NEGATION_WINDOW = 1;
 /**
+ * Words that make a school word the person told rather than the lesson: "tell a teacher",
+ * "go cry to sir", "snitch to miss". A teacher told is a threat's condition, not education.
+ */
+const TELL_VERBS: ReadonlySet<string> = new Set(['tell', 'tells', 'telling', 'told', 'snitch', 'snitches', 'snitching', 'grass', 'grassing', 'report', 'reporting', 'cry', 'crying', 'run', 'running', 'go', 'goes', 'went']);
+/** How far back (words) a condition ("if you tell …", "report me and …") governs a threat after it. */
+const CONDITION_WINDOW = 8;
+/**
  * Auxiliaries and adverbs a negation reaches across ("not going to", "never gonna", "wont ever",
  * "not actually"): the denial still governs the verb after them. "be" is not one of them, so a
  * negated absence ("not going to be here") is a statement, not a denial.
@@ -382,7 +389,9 @@ export class Scorer {
       damp += 2;
       note('self-reference, reclaimed use (−2)', 'self_reference', -2);
     }
-    if (COUNTER_SPEECH.has(rule.category)) {
+    // "If you tell a teacher …", "report me and …": the reporting words are the threat's condition.
+    const conditional = near('threat_condition', CONDITION_WINDOW) || covers(ctx.inside, KIND_BIT.threat_condition, start, end);
+    if (COUNTER_SPEECH.has(rule.category) && !conditional) {
       // Quoting a phrase and condemning it are separate signals; together they lower more.
       if (isQuoted(ctx, start, end)) {
         damp += 2;
@@ -400,7 +409,7 @@ export class Scorer {
     // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
     // On a lesson's screen "you" is the generic reader, so only the writer's own voice keeps strong terms.
     const lessonTitle = ctx.educationalTitle && ((ctx.isTitle && !anywhere('second_person')) || ctx.lessonHeader) && !firstPerson;
-    if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && anywhere('educational_titles')))) {
+    if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && !conditional && educationalInText(ctx, start, end)))) {
       damp += 2;
       note('educational context (−2)', 'educational', -2);
     }
@@ -440,6 +449,23 @@ export class Scorer {
     if (rule.needs) reason.needs = [...rule.needs];
     return { severity, why, reason };
   }
+}
+
+/**
+ * A lesson or school word within the sentence window of the match that is not the person told
+ * ("tell a teacher", "go cry to the teacher"): only then does it make the text educational.
+ */
+function educationalInText(ctx: Context, start: number, end: number): boolean {
+  const bit = KIND_BIT.educational_titles;
+  if ((ctx.present & bit) === 0) return false;
+  const to = Math.min(ctx.tokens.length, end + SENTENCE_WINDOW);
+  for (let i = Math.max(0, start - SENTENCE_WINDOW); i < to; i++) {
+    if ((ctx.starts[i]! & bit) === 0) continue;
+    let told = false;
+    for (let j = Math.max(0, i - 3); j < i && !told; j++) told = TELL_VERBS.has(ctx.tokens[j]!.text);
+    if (!told) return true;
+  }
+  return false;
 }
 
 /** A negation that ends just before a run of bridge words ("not going to", "never gonna ever") that reaches the match. */

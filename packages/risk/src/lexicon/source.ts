@@ -42,6 +42,7 @@ export const CONTEXT_KINDS = [
   'play',
   'joking',
   'searching',
+  'threat_condition',
 ] as const;
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };

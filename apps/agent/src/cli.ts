@@ -17,6 +17,7 @@ import {
   type Logger,
   type ServiceStatus,
 } from '@haven/agent-core';
+import { showHeadlessNotice } from './headless-notice';
 
 const USAGE = `Usage:
   haven-agent service [--config FILE]
@@ -147,6 +148,7 @@ async function service(configFile: string): Promise<number> {
 async function session(socketPath: string, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {
   const s = new CaptureSession({ socketPath, log, sources: defaultSources(want ?? {}) });
   s.start();
+  void showHeadlessNotice(s, { log }); // the monitoring notice where there is no tray shell (src/headless-notice.ts)
   log('info', 'Haven session part running.');
   await untilSignal();
   await s.stop();

@@ -3,12 +3,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   Agent,
+  AGENT_VERSION,
   AgentService,
   CaptureSession,
   ConfigError,
   DEFAULT_CONFIG_FILE,
   defaultSocketPath,
   defaultSources,
+  forgetEnrolToken,
+  obtainCredential,
   parseConfig,
   readConfigFile,
   SOURCE_NAMES,
@@ -26,6 +29,10 @@ const USAGE = `Usage:
   haven-agent session [--socket PATH] [--sources title,keys,screen]
       The per-user session part (started at each login): captures, scores on the device
       and hands flagged items to the service.
+  haven-agent enrol [--config FILE]
+      Enrols the device now (the package's install script runs it as the service's account);
+      exit 0 when enrolled, 1 when the collector refused the token, 75 when it could not be
+      reached (the service keeps trying).
   haven-agent run --config FILE [--data-dir DIR] [--sources title,keys,screen]
       Service and session in one process, for one user (development, kiosks).
   haven-agent status [--data-dir DIR]
@@ -78,6 +85,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
         return status(path.resolve(values['data-dir'] ?? configOrDefault(values.config)?.dataDir ?? '/var/lib/haven-agent'));
       case 'service':
         return await service(values.config ?? DEFAULT_CONFIG_FILE);
+      case 'enrol':
+      case 'enroll':
+        return await enrolNow(values.config ?? DEFAULT_CONFIG_FILE);
       case 'session':
         return await session(values.socket ?? defaultSocketPath(), parseSources(values.sources));
       case 'run': {
@@ -143,6 +153,33 @@ async function service(configFile: string): Promise<number> {
   await svc.stop();
   log('info', 'Haven service stopped.');
   return 0;
+}
+
+async function enrolNow(configFile: string): Promise<number> {
+  const config = readConfigFile(configFile);
+  const deadline = Date.now() + 30_000;
+  try {
+    const credential = await Promise.race([
+      obtainCredential({
+        dataDir: config.dataDir,
+        collector: config.collector,
+        enrolToken: config.enrolToken,
+        agentVersion: AGENT_VERSION,
+        log,
+        onEnrolled: () => forgetEnrolToken(configFile),
+      }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), Math.max(0, deadline - Date.now())).unref()),
+    ]);
+    if (!credential) {
+      process.stdout.write(`Not enrolled yet: ${config.collector} could not be reached; the Haven service will keep trying.\n`);
+      return 75;
+    }
+    process.stdout.write(`Enrolled: this device is ${credential.deviceId} at ${config.collector}.\n`);
+    return 0;
+  } catch (err) {
+    process.stdout.write(`Not enrolled: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
 
 async function session(socketPath: string, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {

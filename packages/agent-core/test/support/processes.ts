@@ -68,9 +68,9 @@ export class AgentProcess {
   readonly log: string[] = [];
   private constructor(private readonly child: ChildProcess) {}
 
-  static start(args: string[], env: Record<string, string>): AgentProcess {
+  static start(args: string[], env: Record<string, string>, command: 'run' | 'service' | 'session' = 'run'): AgentProcess {
     // Run as installed: the bin's own interpreter line (and its Node flags) applies.
-    const child = spawn(path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), ['run', ...args], {
+    const child = spawn(path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), [command, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

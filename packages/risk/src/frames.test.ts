@@ -61,6 +61,7 @@ const source = (common: string[] = []): LexiconSource => ({
         joking: [],
         searching: ['how to'],
         threat_condition: [],
+        discussing: [],
       },
     },
   ],

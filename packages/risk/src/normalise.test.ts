@@ -1,4 +1,4 @@
-import { normalisePhrase, tokenize } from './normalise';
+import { isLaughter, normalisePhrase, tokenize } from './normalise';
 
 const words = (s: string) => tokenize(s).map((t) => t.text);
 /** What the matcher would look up: the text, or the first leetspeak reading. */
@@ -121,10 +121,18 @@ describe('normaliser: evasions read by construction', () => {
   it('reads emoji that stand for words as their own tokens', () => {
     expect(words('🔫🏫 soon')).toEqual(['gun', 'school', 'soon']);
     expect(words('big sleep 2nite 💊💊')).toEqual(['big', 'sleep', 'tonight', 'pills', 'pills']);
-    expect(words('lol 😂')).toEqual(['lol']); // an emoji with no word is a separator
+    expect(words('lol 🌸')).toEqual(['lol']); // an emoji with no word is a separator
+    expect(words('so funny 😂🤣')).toEqual(['so', 'funny', 'lol', 'lol']); // laughing faces are a joke marker
   });
 
   it('keeps txt-speak 1 for one', () => {
     expect(reading('ev3ry1 h3r')).toEqual(['everyone', 'her']);
+  });
+});
+
+describe('laughter', () => {
+  it('is a repeated syllable or letter run, not a word that starts like one', () => {
+    for (const w of ['haha', 'hahaha', 'hahah', 'jajaja', 'jejeje', 'hihi', 'kkkk', 'rsrsrs', 'lol', 'loool', 'lmaooo', 'lmfao', 'xddd']) expect(isLaughter(w)).toBe(true);
+    for (const w of ['jihad', 'hash', 'have', 'hajj', 'kaka', 'kick', 'lolly', 'hello', 'ha', 'xd']) expect(isLaughter(w)).toBe(false);
   });
 });

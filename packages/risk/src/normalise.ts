@@ -163,9 +163,40 @@ const EMOJI_WORDS: ReadonlyMap<number, string> = new Map(
     '🍆': 'aubergine', '🍑': 'peach', '💦': 'splash', '🌽': 'corn', '🔞': 'nsfw', '📸': 'pics', '🤫': 'secret',
     '🎰': 'slots', '🃏': 'cards', '🐎': 'horses', '🏇': 'horses', '🎲': 'dice', '💷': 'money', '💰': 'money', '💸': 'money',
     '🍄': 'shrooms', '🥦': 'weed', '🌿': 'weed', '🍃': 'weed', '🌲': 'trees', '❄': 'snow', '🧊': 'ice', '🍫': 'choc', '🚬': 'smoke',
-    '🐒': 'monkey', '🦍': 'gorilla', '🍌': 'banana',
+    '🐒': 'monkey', '🦍': 'gorilla', '🍌': 'banana', '😂': 'lol', '🤣': 'lol', '😹': 'lol',
   }).map(([e, w]) => [e.codePointAt(0)!, w]),
 );
+
+/**
+ * Laughter written out, in any language pupils type it in: "hahaha", "jajaja" (Spanish),
+ * "kkkkk" (Portuguese), "hehe", "jeje", "hihi", "xddd", "rsrs", "lmaooo", "loool". A loop, not a
+ * regular expression: the scorer runs none on input text.
+ */
+export function isLaughter(word: string): boolean {
+  const n = word.length;
+  if (n < 3) return false;
+  const run = (from: number, c: string) => {
+    let i = from;
+    while (i < n && word[i] === c) i++;
+    return i;
+  };
+  // kkk…, xddd…
+  if (word[0] === 'k') return run(0, 'k') === n;
+  if (word[0] === 'x' && word[1] === 'd') return run(1, 'd') === n;
+  // lol, loool, lolll; lmao, lmaooo; lmfao
+  if (word[0] === 'l' && word[1] === 'o') {
+    const o = run(1, 'o');
+    return o < n && word[o] === 'l' && run(o, 'l') === n;
+  }
+  if (word.startsWith('lmao') || word.startsWith('lmfao')) return run(word.indexOf('o'), 'o') === n;
+  // One syllable repeated: haha, hehehe, hihi, huhu, jajaja, jejeje, rsrs; a trailing "h"/"j" is fine.
+  if (n < 4) return false;
+  const syllable = word.slice(0, 2);
+  if (!['ha', 'he', 'hi', 'hu', 'ja', 'je', 'ji', 'rs'].includes(syllable)) return false;
+  let i = 0;
+  while (i + 1 < n && word[i] === syllable[0] && word[i + 1] === syllable[1]) i += 2;
+  return i >= 4 && (i === n || (i === n - 1 && word[i] === syllable[0]));
+}
 
 function makeToken(text: string, start: number, end: number): Token {
   return new Token(SLANG.get(text) ?? text, start, end);

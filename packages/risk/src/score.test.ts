@@ -61,6 +61,7 @@ const source: LexiconSource = {
         joking: ['lol'],
         searching: ['how to'],
         threat_condition: ['if you tell', 'if you report', 'report me and', 'tell a teacher and'],
+        discussing: ['argued that', 'learned about', 'my essay on'],
       },
     },
   ],
@@ -198,6 +199,22 @@ describe('score', () => {
     expect(sev('kill you lol')).toBe(1); // a joke marker: −2
     expect(sev('i want to die lol')).toBe(1);
     expect(sev('send nudes lol')).toBe(4); // not a playful category
+  });
+
+  it('reads laughter written out in any language as a joke marker', () => {
+    for (const laugh of ['hahaha', 'jajaja', 'kkkkk', 'hehehe', 'lmaooo', 'xddd', '😂']) expect(sev(`i want to die ${laugh}`)).toBe(1);
+    expect(sev('i want to die jihad')).toBe(3); // a word that merely starts like laughter
+  });
+
+  it('reads a topic argued, studied or written about as schoolwork, even in the first person', () => {
+    expect(sev('i buy weed')).toBe(3);
+    expect(sev('i argued that people buy weed')).toBe(0); // was: own involvement (+1) → 3
+    expect(sev('in my essay on why people want to die')).toBe(1);
+    expect(sev('people buy weed, i argued that')).toBe(3); // after the match it governs nothing
+  });
+
+  it('does not raise a news report for its time', () => {
+    expect(sev('news: many want to die tonight')).toBe(2); // was: time (+1), news (−1) → 3
   });
 
   it('raises own involvement in drugs and a named means, for first person and for a search', () => {

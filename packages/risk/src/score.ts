@@ -1,6 +1,6 @@
 import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
 import { CONTEXT_KINDS, type ContextKind } from './lexicon/source';
-import { stem, tokenize, Token } from './normalise';
+import { isLaughter, stem, tokenize, Token } from './normalise';
 import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
 
 export type Source = 'title' | 'keys' | 'screen';
@@ -105,6 +105,8 @@ const NEGATION_WINDOW = 1;
  * "go cry to sir", "snitch to miss". A teacher told is a threat's condition, not education.
  */
 const TELL_VERBS: ReadonlySet<string> = new Set(['tell', 'tells', 'telling', 'told', 'snitch', 'snitches', 'snitching', 'grass', 'grassing', 'report', 'reporting', 'cry', 'crying', 'run', 'running', 'go', 'goes', 'went']);
+/** How far back (words) a schoolwork frame ("we learned about", "my essay on") governs a topic. */
+const DISCUSSING_WINDOW = 8;
 /** How far back (words) a condition ("if you tell …", "report me and …") governs a threat after it. */
 const CONDITION_WINDOW = 8;
 /**
@@ -281,6 +283,14 @@ export class Scorer {
       if (hit) terms.push({ rule, start: hit.start, end: hit.end, gap: hit.gap });
     }
 
+    // Laughter written out ("hahaha", "jajaja", "kkkk") is a joke marker in any language.
+    for (let i = 0; i < tokens.length; i++) {
+      if (!isLaughter(tokens[i]!.text)) continue;
+      ctx.present |= KIND_BIT.joking;
+      ctx.starts[i]! |= KIND_BIT.joking;
+      ctx.ends[i + 1]! |= KIND_BIT.joking;
+      ctx.inside[i]! |= KIND_BIT.joking;
+    }
     ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && (ctx.present & KIND_BIT.educational_titles) !== 0));
 
 
@@ -344,8 +354,13 @@ export class Scorer {
     const firstPerson = anywhere('first_person') || covers(ctx.inside, KIND_BIT.first_person, start, end);
     const ownQuestion = firstPerson || anywhere('searching');
 
+    // A topic argued, studied or written about ("in re we learned about …", "my essay on …"),
+    // even by the writer: schoolwork, not a disclosure or own involvement.
+    const discussed = !strong && (near('discussing', DISCUSSING_WINDOW) || covers(ctx.inside, KIND_BIT.discussing, start, end));
+    // In a news report a time says when it happened, not when it is planned.
+    const reported = anywhere('reporting');
     if (URGENT.has(rule.category)) {
-      if (anywhere('time')) {
+      if (anywhere('time') && !reported) {
         boost++;
         note('time (+1)', 'time', 1);
       }
@@ -409,11 +424,11 @@ export class Scorer {
     // A lesson's own title ("E-safety lesson: what is sextortion?") is education even for strong terms.
     // On a lesson's screen "you" is the generic reader, so only the writer's own voice keeps strong terms.
     const lessonTitle = ctx.educationalTitle && ((ctx.isTitle && !anywhere('second_person')) || ctx.lessonHeader) && !firstPerson;
-    if ((!strong || lessonTitle) && (ctx.educationalTitle || (!firstPerson && !conditional && educationalInText(ctx, start, end)))) {
+    if ((!strong || lessonTitle) && (ctx.educationalTitle || discussed || (!firstPerson && !conditional && educationalInText(ctx, start, end)))) {
       damp += 2;
       note('educational context (−2)', 'educational', -2);
     }
-    if ((rule.category === 'drugs' || rule.category === 'gambling') && ownQuestion && !negated) {
+    if ((rule.category === 'drugs' || rule.category === 'gambling') && ownQuestion && !negated && !discussed) {
       boost++;
       note('own involvement (+1)', 'own_involvement', 1);
     }

@@ -43,6 +43,7 @@ export const CONTEXT_KINDS = [
   'joking',
   'searching',
   'threat_condition',
+  'discussing',
 ] as const;
 export type ContextKind = (typeof CONTEXT_KINDS)[number];
 export type ContextFile = { file: string; language: string; words: Record<ContextKind, string[]> };

@@ -167,6 +167,15 @@ const EMOJI_WORDS: ReadonlyMap<number, string> = new Map(
   }).map(([e, w]) => [e.codePointAt(0)!, w]),
 );
 
+const LAUGH_SYLLABLES: ReadonlySet<string> = new Set(['ha', 'he', 'hi', 'hu', 'ja', 'je', 'ji', 'rs']);
+
+/** The index of the first letter from `from` on that is not `c`. */
+function runEnd(word: string, from: number, c: string): number {
+  let i = from;
+  while (i < word.length && word[i] === c) i++;
+  return i;
+}
+
 /**
  * Laughter written out, in any language pupils type it in: "hahaha", "jajaja" (Spanish),
  * "kkkkk" (Portuguese), "hehe", "jeje", "hihi", "xddd", "rsrs", "lmaooo", "loool". A loop, not a
@@ -175,27 +184,25 @@ const EMOJI_WORDS: ReadonlyMap<number, string> = new Map(
 export function isLaughter(word: string): boolean {
   const n = word.length;
   if (n < 3) return false;
-  const run = (from: number, c: string) => {
-    let i = from;
-    while (i < n && word[i] === c) i++;
-    return i;
-  };
+  const c0 = word[0]!;
   // kkk…, xddd…
-  if (word[0] === 'k') return run(0, 'k') === n;
-  if (word[0] === 'x' && word[1] === 'd') return run(1, 'd') === n;
-  // lol, loool, lolll; lmao, lmaooo; lmfao
-  if (word[0] === 'l' && word[1] === 'o') {
-    const o = run(1, 'o');
-    return o < n && word[o] === 'l' && run(o, 'l') === n;
+  if (c0 === 'k') return runEnd(word, 0, 'k') === n;
+  if (c0 === 'x') return word[1] === 'd' && runEnd(word, 1, 'd') === n;
+  if (c0 === 'l') {
+    // lol, loool, lolll; lmao, lmaooo; lmfao
+    if (word[1] === 'o') {
+      const o = runEnd(word, 1, 'o');
+      return o < n && word[o] === 'l' && runEnd(word, o, 'l') === n;
+    }
+    if (word.startsWith('lmao') || word.startsWith('lmfao')) return runEnd(word, word.indexOf('o'), 'o') === n;
+    return false;
   }
-  if (word.startsWith('lmao') || word.startsWith('lmfao')) return run(word.indexOf('o'), 'o') === n;
   // One syllable repeated: haha, hehehe, hihi, huhu, jajaja, jejeje, rsrs; a trailing "h"/"j" is fine.
-  if (n < 4) return false;
-  const syllable = word.slice(0, 2);
-  if (!['ha', 'he', 'hi', 'hu', 'ja', 'je', 'ji', 'rs'].includes(syllable)) return false;
+  if (n < 4 || (c0 !== 'h' && c0 !== 'j' && c0 !== 'r') || !LAUGH_SYLLABLES.has(word.slice(0, 2))) return false;
+  const c1 = word[1]!;
   let i = 0;
-  while (i + 1 < n && word[i] === syllable[0] && word[i + 1] === syllable[1]) i += 2;
-  return i >= 4 && (i === n || (i === n - 1 && word[i] === syllable[0]));
+  while (i + 1 < n && word[i] === c0 && word[i + 1] === c1) i += 2;
+  return i >= 4 && (i === n || (i === n - 1 && word[i] === c0));
 }
 
 function makeToken(text: string, start: number, end: number): Token {

@@ -17,6 +17,7 @@ import {
   type RetentionRules,
   type Role,
 } from '@haven/db';
+import { MAX_OCR_LANGUAGES, OCR_LANGUAGE_NAMES, OCR_LANGUAGES, OcrLanguagesSchema, type OcrLanguage } from '@haven/protocol';
 import { asc, desc, eq, inArray } from 'drizzle-orm';
 import { purgeExpired } from './retention/purge';
 import { hashPassword } from './auth/passwords';
@@ -43,10 +44,13 @@ const USAGE = `Usage:
   haven-collector shared-logon list [--school ID]
   haven-collector school settings [--school ID] [--vulnerable-step N] [--retention OUTCOME=DAYS|never ...]
                                   [--agent-threshold N] [--agent-sources title,keys,screen] [--quiet-hours HH:MM-HH:MM ...]
+                                  [--ocr-languages eng,pol,...]
   haven-collector trust create "NAME" --school ID [--school ID ...]
   haven-collector retention purge
 
 Retention outcomes: false_positive, no_further_action, resolved, referred.
+
+Screen text languages (--ocr-languages, one to ${MAX_OCR_LANGUAGES}; default English only): ${OCR_LANGUAGES.map((c) => `${c} ${OCR_LANGUAGE_NAMES[c]}`).join(', ')}.
 
 Roles: dsl, deputy_dsl, head, technician, trust_admin. New passwords are generated and shown
 once.
@@ -71,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       'agent-threshold': { type: 'string' },
       'agent-sources': { type: 'string' },
       'quiet-hours': { type: 'string', multiple: true },
+      'ocr-languages': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -201,7 +206,8 @@ async function main(argv: string[]): Promise<number> {
         retention[key as keyof RetentionRules] = days;
       }
       let agentPolicy: AgentPolicySettings | null = current?.agentPolicy ?? null;
-      if (values['agent-threshold'] !== undefined || values['agent-sources'] !== undefined || values['quiet-hours'] !== undefined) {
+      const agentOptions = ['agent-threshold', 'agent-sources', 'quiet-hours', 'ocr-languages'] as const;
+      if (agentOptions.some((o) => values[o] !== undefined)) {
         const threshold = Number(values['agent-threshold'] ?? agentPolicy?.threshold ?? 3);
         const names = (values['agent-sources'] ?? 'title,keys,screen').split(',').map((x) => x.trim());
         const quiet = (values['quiet-hours'] ?? []).map((q) => /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(q) ? { start: q.slice(0, 5), end: q.slice(6) } : null);
@@ -209,10 +215,22 @@ async function main(argv: string[]): Promise<number> {
           process.stderr.write('--agent-threshold takes 1–5, --agent-sources a list of title, keys, screen, --quiet-hours HH:MM-HH:MM.\n');
           return 2;
         }
+        let ocrLanguages = agentPolicy?.ocrLanguages;
+        if (values['ocr-languages'] !== undefined) {
+          const parsed = OcrLanguagesSchema.safeParse(values['ocr-languages'].split(',').map((x) => x.trim().toLowerCase()).filter(Boolean));
+          if (!parsed.success) {
+            process.stderr.write(
+              `--ocr-languages takes one to ${MAX_OCR_LANGUAGES} different languages, separated by commas, of: ${OCR_LANGUAGES.join(', ')}.\n`,
+            );
+            return 2;
+          }
+          ocrLanguages = parsed.data;
+        }
         agentPolicy = {
           threshold,
           sources: { title: names.includes('title'), keys: names.includes('keys'), screen: names.includes('screen') },
           quietHours: values['quiet-hours'] === undefined ? (agentPolicy?.quietHours ?? []) : (quiet as Array<{ start: string; end: string }>),
+          ...(ocrLanguages ? { ocrLanguages } : {}),
         };
       }
       await db
@@ -221,7 +239,7 @@ async function main(argv: string[]): Promise<number> {
         .onConflictDoUpdate({ target: schoolSettings.schoolId, set: { vulnerableSeverityStep: step, retention, agentPolicy, updatedAt: new Date() } });
       const shown = Object.entries(retention).map(([k, v]) => `${k} ${v === null ? 'not deleted automatically' : `${v} days`}`);
       const agents = agentPolicy
-        ? `Agents: threshold ${agentPolicy.threshold}, sources ${Object.entries(agentPolicy.sources).filter(([, on]) => on).map(([k]) => k).join(', ') || 'none'}, quiet hours ${agentPolicy.quietHours.map((q) => `${q.start}-${q.end}`).join(', ') || 'none'} (pushed when they connect).`
+        ? `Agents: threshold ${agentPolicy.threshold}, sources ${Object.entries(agentPolicy.sources).filter(([, on]) => on).map(([k]) => k).join(', ') || 'none'}, quiet hours ${agentPolicy.quietHours.map((q) => `${q.start}-${q.end}`).join(', ') || 'none'}, screen text languages ${(agentPolicy.ocrLanguages ?? ['eng']).map((c) => OCR_LANGUAGE_NAMES[c as OcrLanguage] ?? c).join(', ')} (pushed when they connect).`
         : 'Agents keep their own policy files.';
       process.stdout.write(`Vulnerable pupils' incidents raised by ${step}. Closed incidents kept: ${shown.join('; ')}. ${agents}\n`);
       return 0;

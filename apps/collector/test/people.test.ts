@@ -73,8 +73,34 @@ describe.each(availableDrivers())(`shared logons, vulnerable pupils, retention a
       expect(message.policy.userAgeBands).not.toHaveProperty('gone.pupil');
       expect(JSON.stringify(message)).not.toContain('Alex Pupil'); // account names and bands only
       expect(message.policy).toMatchObject({ threshold: 2, sources: { screen: false }, quietHours: [{ start: '18:00', end: '07:00' }] });
+      expect(message.policy).not.toHaveProperty('ocrLanguages'); // none chosen: the agent reads English
     } finally {
       await agent.close();
+    }
+  });
+
+  it('pushes the screen text languages the school chose, and leaves out a stored list the protocol refuses', async () => {
+    const db = h.database.db;
+    const pushedWith = async (ocrLanguages: unknown) => {
+      await db.execute(
+        sql`update school_settings set agent_policy = ${JSON.stringify({ threshold: 3, sources: { title: true, keys: true, screen: true }, quietHours: [], ocrLanguages })}::jsonb
+            where school_id = ${h.schoolId}`,
+      );
+      const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+      try {
+        const message = await agent.next((m) => m.type === 'policy', 5000);
+        if (message.type !== 'policy') throw new Error('not a policy');
+        return message.policy;
+      } finally {
+        await agent.close();
+      }
+    };
+    expect((await pushedWith(['eng', 'pol', 'urd'])).ocrLanguages).toEqual(['eng', 'pol', 'urd']);
+    // Written by hand into the database: the policy still goes, read in English.
+    for (const bad of [['eng', 'som'], [], ['eng', 'pol', 'ron', 'ara', 'urd'], 'eng']) {
+      const policy = await pushedWith(bad);
+      expect(policy.threshold).toBe(3);
+      expect(policy).not.toHaveProperty('ocrLanguages');
     }
   });
 

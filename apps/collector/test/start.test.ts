@@ -107,7 +107,16 @@ describe('the built collector on the embedded database', () => {
       "Vulnerable pupils' incidents raised by 2. Closed incidents kept: false_positive 14 days; no_further_action 365 days; resolved not deleted automatically; referred not deleted automatically. Agents keep their own policy files.\n",
     );
     const agents = cli(dataDir, 'school', 'settings', '--agent-threshold', '2', '--agent-sources', 'title,keys', '--quiet-hours', '18:00-07:00');
-    expect(agents.stdout).toMatch(/Agents: threshold 2, sources title, keys, quiet hours 18:00-07:00 \(pushed when they connect\)\.\n$/);
+    expect(agents.stdout).toMatch(/Agents: threshold 2, sources title, keys, quiet hours 18:00-07:00, screen text languages English \(pushed when they connect\)\.\n$/);
+    const languages = cli(dataDir, 'school', 'settings', '--ocr-languages', 'eng,pol,ron');
+    expect(languages.stdout).toMatch(/threshold 2, .* quiet hours 18:00-07:00, screen text languages English, Polish, Romanian \(pushed when they connect\)\.\n$/);
+    for (const bad of ['eng,som', 'eng,pol,ron,ara,urd', '', 'eng,eng', 'klingon']) {
+      const refused = cli(dataDir, 'school', 'settings', '--ocr-languages', bad);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('--ocr-languages takes one to 4 different languages');
+    }
+    // Other agent settings keep the chosen languages; a refused change left them as they were.
+    expect(cli(dataDir, 'school', 'settings', '--agent-threshold', '2').stdout).toContain('screen text languages English, Polish, Romanian');
     expect(cli(dataDir, 'school', 'settings', '--quiet-hours', '25:00-07:00').status).toBe(2);
     expect(cli(dataDir, 'school', 'settings', '--retention', 'forever=1').status).toBe(2);
     expect(cli(dataDir, 'retention', 'purge').stdout).toMatch(/^\S+ {2}0 incidents, 0 events removed\n$/);

@@ -99,6 +99,7 @@ export class Capture {
         for (const other of this.running) if (other !== source) other.windowChanged?.(w);
       },
       window: () => this.current,
+      ocrLanguages: () => this.options.policy().ocrLanguages ?? ['eng'],
       log: (level: 'info' | 'warn' | 'error', message: string) => this.options.log(level, message),
     };
   }

@@ -199,6 +199,36 @@ export const AckSchema = z.object({
 });
 export type Ack = z.infer<typeof AckSchema>;
 
+/**
+ * Languages the agent can read screen text in: the languages the scorer knows and whose
+ * Tesseract data ships with the agent (there is none for Somali). English, Polish, Romanian,
+ * Portuguese, Arabic, Urdu, Bengali, Punjabi (Gurmukhi), Spanish, French, Turkish, Lithuanian.
+ */
+export const OCR_LANGUAGES = ['eng', 'pol', 'ron', 'por', 'ara', 'urd', 'ben', 'pan', 'spa', 'fra', 'tur', 'lit'] as const;
+export type OcrLanguage = (typeof OCR_LANGUAGES)[number];
+/** Each OCR language's name in English, for people choosing them. */
+export const OCR_LANGUAGE_NAMES: Record<OcrLanguage, string> = {
+  eng: 'English',
+  pol: 'Polish',
+  ron: 'Romanian',
+  por: 'Portuguese',
+  ara: 'Arabic',
+  urd: 'Urdu',
+  ben: 'Bengali',
+  pan: 'Punjabi (Gurmukhi)',
+  spa: 'Spanish',
+  fra: 'French',
+  tur: 'Turkish',
+  lit: 'Lithuanian',
+};
+/** Most OCR languages a policy may choose. */
+export const MAX_OCR_LANGUAGES = 4;
+export const OcrLanguagesSchema = z
+  .array(z.enum(OCR_LANGUAGES))
+  .min(1)
+  .max(MAX_OCR_LANGUAGES)
+  .refine((langs) => new Set(langs).size === langs.length, { message: 'each language at most once' });
+
 export const PolicySchema = z.object({
   /** Lowest severity that leaves the device. */
   threshold: z.int().min(1).max(5),
@@ -217,6 +247,11 @@ export const PolicySchema = z.object({
    * whoever is at the keyboard: a shared laptop serves Year 3 and Year 10 alike.
    */
   userAgeBands: z.record(units(LIMITS.maxOsUserChars, 1), AgeBandSchema).optional(),
+  /**
+   * Languages screen text is read in (Tesseract codes); absent means English only. At most
+   * four: each language adds to every OCR's time and to the worker's memory.
+   */
+  ocrLanguages: OcrLanguagesSchema.optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 

@@ -136,6 +136,21 @@ describe('parseCollectorMessage', () => {
     expect(parseAgentMessage([Buffer.from('{"type":'), Buffer.from('"heartbeat"}')])).toMatchObject({ ok: false, failure: { kind: 'invalid' } });
   });
 
+  it('takes a policy with one to four known OCR languages, each once, or none (English)', () => {
+    const policy = (over: object) =>
+      parseCollectorMessage(
+        JSON.stringify({ type: 'policy', version: 1, policy: { threshold: 3, sources: { title: true, keys: true, screen: true }, quietHours: [], ageBand: 'secondary', ...over } }),
+      );
+    expect(policy({}).ok).toBe(true);
+    expect(policy({ ocrLanguages: ['eng', 'pol'] })).toMatchObject({ ok: true, message: { policy: { ocrLanguages: ['eng', 'pol'] } } });
+    expect(policy({ ocrLanguages: ['eng', 'pol', 'ron', 'ara'] }).ok).toBe(true);
+    expect(policy({ ocrLanguages: ['eng', 'pol', 'ron', 'ara', 'urd'] }).ok).toBe(false);
+    expect(policy({ ocrLanguages: [] }).ok).toBe(false);
+    expect(policy({ ocrLanguages: ['som'] }).ok).toBe(false); // no Somali data exists
+    expect(policy({ ocrLanguages: ['eng', 'eng'] }).ok).toBe(false);
+    expect(policy({ ocrLanguages: 'eng' }).ok).toBe(false);
+  });
+
   it('keeps close codes distinct', () => {
     const values = Object.values(CloseCode);
     expect(new Set(values).size).toBe(values.length);

@@ -103,6 +103,7 @@ export function capturedScreenSource(options: CapturedScreenOptions): Source & {
         ocr: options.ocr,
         intervalSeconds: options.intervalSeconds ?? DESKTOP_SCREEN_INTERVAL_SECONDS,
         budgetFactor: options.budgetFactor,
+        languages: () => ctx.ocrLanguages?.(),
         onText: (t) => {
           ctx.health({ state: 'ok' });
           const w = ctx.window();

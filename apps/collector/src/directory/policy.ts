@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentPolicySettings, HavenDatabase } from '@haven/db';
-import { LIMITS, type PolicyMessage } from '@haven/protocol';
+import { LIMITS, OcrLanguagesSchema, type PolicyMessage } from '@haven/protocol';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../db-rows';
 
@@ -17,7 +17,7 @@ export function ageBandOf(kind: 'pupil' | 'staff', yearGroup: string | null): Ag
 
 /**
  * The policy pushed to a school's agents when they connect (and after a directory import):
- * the school's agent policy (threshold, sources, quiet hours) with the age band of each
+ * the school's agent policy (threshold, sources, quiet hours, screen text languages) with the age band of each
  * current pupil and member of staff, so the scorer fits whoever is at the keyboard. Only
  * computer account names and bands travel — no people's names, no year groups.
  * A school that has not set an agent policy gets nothing pushed: each device keeps its own
@@ -38,10 +38,13 @@ export async function schoolPolicy(db: HavenDatabase, schoolId: string): Promise
     if (band !== 'staff') counts[band]++;
   }
   const base = settings.agent_policy;
+  // Languages as the protocol takes them; a stored list it would refuse is left out (English).
+  const languages = base.ocrLanguages === undefined ? null : OcrLanguagesSchema.safeParse(base.ocrLanguages);
   const policy: PolicyMessage['policy'] = {
     threshold: base.threshold,
     sources: base.sources,
     quietHours: base.quietHours,
+    ...(languages?.success ? { ocrLanguages: languages.data } : {}),
     // Anyone not in the directory (a visitor, a new account) is scored as most pupils are.
     ageBand: counts.primary > counts.secondary ? 'primary' : 'secondary',
     ...(people.length > 0 ? { userAgeBands } : {}),

@@ -1,4 +1,4 @@
-import type { SourceHealth } from '@haven/protocol';
+import type { OcrLanguage, SourceHealth } from '@haven/protocol';
 import type { Observation } from '../transform/to-event';
 import { KeysSource } from './keys/keys-source';
 import { ScreenSource } from './screen/screen-source';
@@ -19,6 +19,8 @@ export type SourceContext = {
   /** The foreground window as last reported. */
   window(): ForegroundWindow;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** The languages the school's policy reads screen text in (absent: English). */
+  ocrLanguages?(): readonly OcrLanguage[];
 };
 
 /**
@@ -96,6 +98,7 @@ export function screenSource(options: { intervalSeconds?: number } = {}): Source
     start(ctx) {
       inner = new ScreenSource({
         intervalSeconds: options.intervalSeconds ?? 10,
+        languages: () => ctx.ocrLanguages?.(),
         onText: (t) => {
           ctx.health({ state: 'ok' });
           const w = ctx.window();

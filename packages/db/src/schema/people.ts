@@ -79,6 +79,8 @@ export type AgentPolicySettings = {
   threshold: number;
   sources: { title: boolean; keys: boolean; screen: boolean };
   quietHours: Array<{ start: string; end: string }>;
+  /** Languages screen text is read in (Tesseract codes, 1–4); absent: English only. */
+  ocrLanguages?: string[];
 };
 
 /** A school's own choices: how much a vulnerable pupil's incidents are raised, how long data is kept. */

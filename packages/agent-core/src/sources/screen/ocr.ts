@@ -1,4 +1,7 @@
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { OcrLanguage } from '@haven/protocol';
 import { createWorker, OEM, type Block, type Worker } from 'tesseract.js';
 
 /** Tesseract's word confidence (0–100) below which a word is not trusted as context. */
@@ -42,31 +45,78 @@ export function layoutWords(blocks: readonly Block[] | null, minConfidence = MIN
   return { text, unsure };
 }
 
+/** The language data the agent reads: the `4.0.0_best_int` (LSTM only, integer) models. */
+export const OCR_DATA_FOLDER = '4.0.0_best_int';
+
+/** Where a language's packaged data is (`<code>.traineddata.gz` in @tesseract.js-data/<code>). */
+export function languageDataFile(lang: OcrLanguage): string {
+  const pkg = path.dirname(require.resolve(`@tesseract.js-data/${lang}/package.json`));
+  return path.join(pkg, OCR_DATA_FOLDER, `${lang}.traineddata.gz`);
+}
+
 /**
- * Tesseract (WASM) in a worker thread, with English language data from the
- * @tesseract.js-data/eng package: nothing is downloaded at run time. The WASM heap only grows,
- * so the worker is replaced after `recycleAfter` jobs.
+ * Tesseract.js takes one `langPath` for all its languages, and each language's data sits in
+ * its own package. So a worker starts from a fresh private directory holding a link (or, where
+ * links are not allowed, a copy) of each chosen language's file; once the worker has loaded
+ * them into its own memory the directory is removed.
+ */
+async function startWorker(languages: readonly OcrLanguage[]): Promise<Worker> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'haven-ocr-'));
+  try {
+    for (const lang of languages) {
+      const from = languageDataFile(lang);
+      const to = path.join(dir, `${lang}.traineddata.gz`);
+      try {
+        symlinkSync(from, to);
+      } catch {
+        copyFileSync(from, to); // Windows without the right to make symbolic links
+      }
+    }
+    return await createWorker([...languages], OEM.LSTM_ONLY, { langPath: dir, gzip: true, cacheMethod: 'none' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Tesseract (WASM) in a worker thread, with language data from the @tesseract.js-data
+ * packages: nothing is downloaded at run time. English unless told otherwise; `setLanguages`
+ * replaces the worker when the school's policy chooses others. The WASM heap only grows, so
+ * the worker is also replaced after `recycleAfter` jobs.
  */
 export class Ocr {
   private worker: Promise<Worker> | null = null;
   private jobs = 0;
+  private langs: OcrLanguage[];
 
-  constructor(private readonly recycleAfter = 200) {}
+  constructor(
+    private readonly recycleAfter = 200,
+    languages: readonly OcrLanguage[] = ['eng'],
+  ) {
+    this.langs = [...languages];
+  }
+
+  /** The languages the next read uses. */
+  get languages(): readonly OcrLanguage[] {
+    return this.langs;
+  }
+
+  /** Reads in these languages from now on (the worker is restarted if they differ). */
+  async setLanguages(languages: readonly OcrLanguage[]): Promise<void> {
+    const next = languages.length ? [...languages] : (['eng'] as OcrLanguage[]);
+    if (next.join('+') === this.langs.join('+')) return;
+    this.langs = next;
+    await this.close();
+  }
 
   async read(image: Buffer): Promise<string> {
-    if (this.jobs >= this.recycleAfter) await this.close();
-    this.worker ??= Ocr.start();
-    this.jobs++;
-    const { data } = await (await this.worker).recognize(image);
+    const { data } = await (await this.take()).recognize(image);
     return data.text;
   }
 
   /** The text with per-word confidence (see OcrText). */
   async readWords(image: Buffer, minConfidence = MIN_WORD_CONFIDENCE): Promise<OcrText> {
-    if (this.jobs >= this.recycleAfter) await this.close();
-    this.worker ??= Ocr.start();
-    this.jobs++;
-    const { data } = await (await this.worker).recognize(image, {}, { blocks: true, text: true });
+    const { data } = await (await this.take()).recognize(image, {}, { blocks: true, text: true });
     return layoutWords(data.blocks, minConfidence);
   }
 
@@ -79,11 +129,20 @@ export class Ocr {
     const w = this.worker;
     this.worker = null;
     this.jobs = 0;
-    if (w) await (await w).terminate();
+    if (w) await (await w.catch(() => null))?.terminate();
   }
 
-  private static start(): Promise<Worker> {
-    const langPath = path.join(path.dirname(require.resolve('@tesseract.js-data/eng/package.json')), '4.0.0_best_int');
-    return createWorker('eng', OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: 'none' });
+  private async take(): Promise<Worker> {
+    if (this.jobs >= this.recycleAfter) await this.close();
+    if (!this.worker) {
+      const starting = startWorker(this.langs);
+      // A worker that failed to start is not kept: the next read tries again.
+      starting.catch(() => {
+        if (this.worker === starting) this.worker = null;
+      });
+      this.worker = starting;
+    }
+    this.jobs++;
+    return this.worker;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { OcrLanguage } from '@haven/protocol';
 import { platformCapture, type Capture } from './capture';
 import { Ocr, type TextSpan } from './ocr';
 
@@ -17,6 +18,8 @@ export type ScreenSourceOptions = {
   budgetFactor?: number;
   capture?: Capture;
   ocr?: Ocr;
+  /** The languages to read in, asked before each OCR (the school's policy); default English. */
+  languages?: () => readonly OcrLanguage[] | undefined;
   display?: string;
 };
 
@@ -81,6 +84,12 @@ export class ScreenSource {
     }
     this.busy = true;
     try {
+      const languages = this.options.languages?.();
+      if (languages && languages.join('+') !== this.ocr.languages.join('+')) {
+        // The policy chose other languages: a new worker, and the screen is read again in them.
+        await this.ocr.setLanguages(languages);
+        this.lastHash = '';
+      }
       const image = await this.capture();
       this.stats.captures++;
       const hash = createHash('sha1').update(image).digest('hex');

@@ -58,8 +58,10 @@ export function stageApp(out) {
       const rel = path.relative(REPO, found);
       const dest = path.join(out, rel.startsWith('node_modules') ? rel : path.join('node_modules', name));
       const isWorkspace = !real.includes(`${path.sep}node_modules${path.sep}`);
+      // OCR language packages: the agent reads only the 4.0.0_best_int models, not the larger 4.0.0 ones.
+      const unused = name.startsWith('@tesseract.js-data/') ? path.join(real, '4.0.0') : null;
       if (isWorkspace) copyWorkspace(real, dest);
-      else cpSync(real, dest, { recursive: true, dereference: true, filter: (p) => !p.includes(`${path.sep}.cache${path.sep}`) });
+      else cpSync(real, dest, { recursive: true, dereference: true, filter: (p) => !p.includes(`${path.sep}.cache${path.sep}`) && p !== unused });
       copied.push(`${name}@${readJson(path.join(real, 'package.json')).version}`);
       visit(real, isWorkspace ? real : found);
     }

@@ -4,6 +4,10 @@ import { and, eq, sql } from 'drizzle-orm';
 import { auditLog, incidentHistory } from '@haven/db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
+
+const URL_MARKER = 'url-marker-4d1e';
+/** What an agent on Windows or macOS sends for a browser window: scheme, host and path. */
+const URL_SENT = `https://forum.example/threads/${URL_MARKER}`;
 import { describeWithChromiumOnEachDriver, incidentIdOf, launchChromium, newSchoolContext, queueRow, signIn, waitForLiveQueue } from './support/browser';
 import { startCollector, type Harness } from './support/harness';
 import { TestMailServer } from './support/mail';
@@ -88,7 +92,7 @@ describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
     }, 'Alex Pupil');
 
     const sentAt = Date.now();
-    const reply = await agent.sendBatch([agent.event({ osUser: 'pupil.one', category: 'suicide', severity: 5 })]);
+    const reply = await agent.sendBatch([agent.event({ osUser: 'pupil.one', category: 'suicide', severity: 5, url: URL_SENT })]);
     const ackedAt = Date.now();
     expect(reply.type).toBe('ack');
 
@@ -129,6 +133,7 @@ describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
     const before = await page.content();
     expect(before).not.toContain(EVIDENCE_MARKER);
     expect(before).not.toContain(TITLE_MARKER);
+    expect(before).not.toContain(URL_MARKER);
     expect(await page.getByRole('region', { name: 'Evidence' }).count()).toBe(0);
 
     await page.getByRole('button', { name: 'Show evidence' }).click();
@@ -140,6 +145,10 @@ describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
     await evidence.getByText(EVIDENCE_MARKER).waitFor({ timeout: 5000 });
     expect(await evidence.locator('mark').allInnerTexts()).toEqual([`${EVIDENCE_MARKER} phrase`]);
     expect(await evidence.innerText()).toContain(TITLE_MARKER);
+    // The browser's address is shown as text beside the title, never as a link to follow.
+    expect(await evidence.innerText()).toContain(`Web address: ${URL_SENT}`);
+    expect(await evidence.getByRole('link').count()).toBe(0);
+    expect(await evidence.locator(`a[href*="${URL_MARKER}"]`).count()).toBe(0);
     await dialog.waitFor({ state: 'detached' });
 
     const audit = await h.database.db

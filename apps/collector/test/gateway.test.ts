@@ -77,6 +77,25 @@ describe.each(availableDrivers())('agent gateway (%s)', (driver) => {
       osUser: e.osUser,
     });
     expect(row!.occurredAt.toISOString()).toBe(e.occurredAt);
+    expect(row!.url).toBeNull(); // an agent on Linux sends no address
+  });
+
+  it('keeps a browser address as sent, and refuses a batch whose address still has its query string', async () => {
+    const e = witness.event({ source: 'title', url: 'https://www.example.com/forum/thread/42' });
+    expect(await witness.sendBatch([e])).toMatchObject({ type: 'ack' });
+    const [row] = await h.database.db.select().from(events).where(eq(events.id, e.id));
+    expect(row!.url).toBe('https://www.example.com/forum/thread/42');
+    const agent = await TestAgent.connect(h.baseUrl, await TestAgent.enroll(h.baseUrl, h.token));
+    try {
+      const bad = agent.event({ url: 'https://www.google.com/search?q=private+words' });
+      const reply = await agent.sendBatch([agent.event(), bad]);
+      expect(reply).toMatchObject({ type: 'error', code: 'invalid-batch', index: 1 });
+      expect(JSON.stringify(reply)).not.toContain('private');
+      const stored = await h.database.db.select().from(events).where(eq(events.id, bad.id));
+      expect(stored).toHaveLength(0);
+    } finally {
+      await agent.close();
+    }
   });
 
   it('closes with 4000 on malformed JSON', async () => {

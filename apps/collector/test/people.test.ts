@@ -226,7 +226,13 @@ describe.each(availableDrivers())(`shared logons, vulnerable pupils, retention a
 
   it('exports what is held about one pupil — their incidents and events, nothing of anyone else’s', async () => {
     const db = h.database.db;
-    const mine = await send(room12, { osUser: 'bea.q', category: 'bullying', severity: 3, evidence: { match: 'BEA-OWN-TEXT', before: '', after: '' } });
+    const mine = await send(room12, {
+      osUser: 'bea.q',
+      category: 'bullying',
+      severity: 3,
+      evidence: { match: 'BEA-OWN-TEXT', before: '', after: '' },
+      url: 'https://chat.example/rooms/bea-own-room',
+    });
     await send(room12, { osUser: 'alex.p', category: 'bullying', severity: 3, evidence: { match: 'ALEX-OWN-TEXT', before: '', after: '' } });
     // A cluster holding one event of Bea's and four of other pupils'.
     const cluster: TestAgent[] = [];
@@ -247,6 +253,7 @@ describe.each(availableDrivers())(`shared logons, vulnerable pupils, retention a
     expect(sar.body.person).toMatchObject({ name: 'Bea Quill', osUsername: 'bea.q' });
     expect(sar.body.incidents.map((i: { id: string }) => i.id)).toContain(mine);
     expect(text).toContain('BEA-OWN-TEXT');
+    expect(sar.body.events.find((e: { evidence: { match: string } }) => e.evidence.match === 'BEA-OWN-TEXT').url).toBe('https://chat.example/rooms/bea-own-room');
     expect(sar.body.events.filter((e: { evidence: { match: string } }) => e.evidence.match === 'prevent duty lesson')).toHaveLength(1);
     for (const other of ['ALEX-OWN-TEXT', 'Alex Pupil', 'alex.p', 'other.0', 'other.3', clusterRow!.id]) expect(text).not.toContain(other);
     const ids = sar.body.incidents.map((i: { id: string }) => i.id);
@@ -257,6 +264,7 @@ describe.each(availableDrivers())(`shared logons, vulnerable pupils, retention a
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
     expect(html.body).toContain('<h1>What Haven holds about Bea Quill</h1>');
     expect(html.body).toContain('<mark>BEA-OWN-TEXT</mark>');
+    expect(html.body).toContain('<br>https://chat.example/rooms/bea-own-room</td>');
     expect(html.body).not.toContain('ALEX-OWN-TEXT');
     const audits = await queryRows<{ action: string; actor_id: string }>(db, sql`select action, actor_id from audit_log where action = 'subject_access.export'`);
     expect(audits).toEqual([

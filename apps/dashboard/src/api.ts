@@ -118,7 +118,8 @@ export type IncidentDetail = IncidentSummary & {
   allowedStatuses: Status[];
 };
 
-export type Evidence = { eventId: string; match: string; before: string; after: string; windowTitle: string | null };
+/** `url`: the browser's address (scheme, host, path), where the agent gave one; null otherwise. */
+export type Evidence = { eventId: string; match: string; before: string; after: string; windowTitle: string | null; url: string | null };
 
 export type Option = { value: string; label: string };
 export type ActionOption = Option & { referral: boolean };

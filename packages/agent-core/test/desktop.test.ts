@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { AgentEvent } from '@haven/protocol';
 import { Desktop, waitFor } from './support/desktop';
 
-type Seen = { kind: string; text?: string; title?: string | null; app?: string | null; event?: AgentEvent | null };
+type Seen = { kind: string; text?: string; title?: string | null; app?: string | null; url?: string | null; event?: AgentEvent | null };
 
 /**
  * The sources on a real X desktop: real window titles from the X server, real key events
@@ -42,6 +42,9 @@ describe('sources on a real X desktop', () => {
     expect(w.app).toBe('XTerm');
     expect(w.event?.source).toBe('title');
     expect(w.event?.category).toBe('suicide');
+    // Linux gives no browser address: none is read, and the event goes without one.
+    expect(w.url).toBeNull();
+    expect(w.event).not.toHaveProperty('url');
   });
 
   it('reports a title change within the same window at once (a browser switching tabs)', async () => {

@@ -17,6 +17,8 @@ export const LIMITS = {
   maxRuleIdChars: 64,
   maxAppChars: 256,
   maxWindowTitleChars: 512,
+  /** A browser window's address: scheme, host and path only (no query, no fragment). */
+  maxUrlChars: 2048,
   maxOsUserChars: 128,
   maxAgentVersionChars: 64,
   maxOsFieldChars: 128,

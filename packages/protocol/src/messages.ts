@@ -20,6 +20,15 @@ const isoTime = units(MAX_TIME_CHARS).refine((s) => parseProtocolTime(s) !== nul
     message: 'must be an RFC 3339 time with seconds: a real date and time in the years 0001–9999, offset within ±14:00',
   });
 
+/**
+ * An event's `url` as the protocol allows it: http:// or https://, a host, then a path at
+ * most — no user name or password, no `?query`, no `#fragment`, no spaces or control characters.
+ */
+export function isCleanUrl(s: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /^https?:\/\/[^/?#\s@]+(\/[^?#]*)?$/i.test(s) && !/[\s\u0000-\u001f\u007f]/.test(s);
+}
+
 export const CategorySchema = z.enum(CATEGORIES);
 export const SourceSchema = z.enum(SOURCES);
 export const SeveritySchema = z.int().min(0).max(5);
@@ -93,6 +102,14 @@ export const EventSchema = z.object({
   evidence: EvidenceSchema,
   app: text(LIMITS.maxAppChars).nullable(),
   windowTitle: text(LIMITS.maxWindowTitleChars).nullable(),
+  /**
+   * The address in the foreground browser window, where the platform gives one (Windows and
+   * macOS): http or https, host and path only. Query strings and fragments (search terms,
+   * tokens) are removed on the device; an address with either is refused.
+   */
+  url: word(LIMITS.maxUrlChars)
+    .refine(isCleanUrl, { message: 'must be an http(s) address without user, query or fragment' })
+    .optional(),
   osUser: word(LIMITS.maxOsUserChars),
   deviceId: uuid,
   /** Why the scorer flagged it, reported category first; older agents leave it out. */

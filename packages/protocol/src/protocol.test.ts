@@ -91,6 +91,34 @@ describe('parseAgentMessage', () => {
     expect(tooLong.success).toBe(false);
   });
 
+  it('takes a browser address of at most 2,048 characters, http(s), without query, fragment or user', () => {
+    const url = (u: unknown) => EventSchema.safeParse(event({ url: u as string })).success;
+    expect(url(undefined)).toBe(true); // Linux, and any window that is not a browser
+    expect(url('https://www.example.com/forum/thread/123')).toBe(true);
+    expect(url('http://example.com')).toBe(true);
+    expect(url('https://medium.example/@someone/post')).toBe(true);
+    const host = 'https://example.com/';
+    expect(url(host + 'a'.repeat(LIMITS.maxUrlChars - host.length))).toBe(true);
+    expect(url(host + 'a'.repeat(LIMITS.maxUrlChars - host.length + 1))).toBe(false);
+    for (const bad of [
+      'https://www.example.com/search?q=how+to',
+      'https://example.com/page#access_token=abc',
+      'https://example.com/?',
+      'https://user:pass@example.com/',
+      'ftp://example.com/file',
+      'file:///home/pupil/diary.txt',
+      'javascript:alert(1)',
+      'chrome://settings',
+      'https://example.com/a b',
+      'https://example.com/a\nb',
+      'example.com/page',
+      '',
+      null,
+    ]) {
+      expect([bad, url(bad)]).toEqual([bad, false]);
+    }
+  });
+
   it('refuses batches over the event limit and empty batches', () => {
     const many = Array.from({ length: LIMITS.maxEventsPerBatch + 1 }, () => event({ windowTitle: null, app: null }));
     const over = parseAgentMessage(JSON.stringify({ type: 'events', batchId: uuidv7(), events: many }));

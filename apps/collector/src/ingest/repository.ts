@@ -36,13 +36,13 @@ export async function storeEvents(
     db,
     sql`
     with inserted as (
-      insert into events (id, device_id, school_id, occurred_at, reported_occurred_at, source, category, severity, rule_ids, evidence, explanation, app, window_title, os_user, trigger_key)
+      insert into events (id, device_id, school_id, occurred_at, reported_occurred_at, source, category, severity, rule_ids, evidence, explanation, app, window_title, url, os_user, trigger_key)
       select e.id, ${device.id}::uuid, ${device.schoolId}::uuid, e."occurredAt", e."reportedOccurredAt", e.source, e.category, e.severity,
-             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, nullif(e.explanation, '[]'::jsonb), e.app, e."windowTitle", e."osUser",
+             array(select jsonb_array_elements_text(e."ruleIds")), e.evidence, nullif(e.explanation, '[]'::jsonb), e.app, e."windowTitle", e.url, e."osUser",
              e.category || ':' || lower(regexp_replace(btrim(e.evidence->>'match'), '[[:space:]]+', ' ', 'g'))
       from jsonb_to_recordset(${JSON.stringify(withBelievableTimes(batch, now))}::jsonb) as e(
         id uuid, "occurredAt" timestamptz, "reportedOccurredAt" text, source text, category text, severity smallint,
-        "ruleIds" jsonb, evidence jsonb, explanation jsonb, app text, "windowTitle" text, "osUser" text)
+        "ruleIds" jsonb, evidence jsonb, explanation jsonb, app text, "windowTitle" text, url text, "osUser" text)
       on conflict (id) do nothing
       returning 1
     )

@@ -86,10 +86,11 @@ export async function subjectAccess(db: HavenDatabase, person: PersonRow) {
     evidence: { match: string; before: string; after: string };
     app: string | null;
     window_title: string | null;
+    url: string | null;
     hostname: string;
   }>(
     db,
-    sql`select e.id, e.incident_id, e.occurred_at, e.source, e.category, e.severity, e.rule_ids, e.evidence, e.app, e.window_title, d.hostname
+    sql`select e.id, e.incident_id, e.occurred_at, e.source, e.category, e.severity, e.rule_ids, e.evidence, e.app, e.window_title, e.url, d.hostname
         from events e join devices d on d.id = e.device_id left join incidents i on i.id = e.incident_id
         where e.school_id = ${person.school_id}
           and (${ids.length > 0 ? sql`e.incident_id in ${ids}` : sql`false`}
@@ -148,6 +149,7 @@ export async function subjectAccess(db: HavenDatabase, person: PersonRow) {
       device: e.hostname,
       app: e.app,
       windowTitle: e.window_title,
+      url: e.url,
       evidence: e.evidence,
     })),
   };
@@ -164,7 +166,7 @@ export function subjectAccessHtml(data: Awaited<ReturnType<typeof subjectAccess>
   const rows = data.events
     .map(
       (e) =>
-        `<tr><td>${escapeHtml(when(e.occurredAt))}</td><td>${escapeHtml(label(e.category))}</td><td>${escapeHtml(e.severity)}</td><td>${escapeHtml(e.device)}</td><td>${escapeHtml(e.windowTitle)}</td><td>${escapeHtml(e.evidence.before)}<mark>${escapeHtml(e.evidence.match)}</mark>${escapeHtml(e.evidence.after)}</td></tr>`,
+        `<tr><td>${escapeHtml(when(e.occurredAt))}</td><td>${escapeHtml(label(e.category))}</td><td>${escapeHtml(e.severity)}</td><td>${escapeHtml(e.device)}</td><td>${escapeHtml(e.windowTitle)}${e.url ? `<br>${escapeHtml(e.url)}` : ''}</td><td>${escapeHtml(e.evidence.before)}<mark>${escapeHtml(e.evidence.match)}</mark>${escapeHtml(e.evidence.after)}</td></tr>`,
     )
     .join('\n');
   const incidents = data.incidents

@@ -110,15 +110,15 @@ export async function triageRoutes(app: FastifyInstance): Promise<void> {
     return db.transaction(async (tx) => {
       const t = tx as unknown as HavenDatabase;
       await recordAudit(t, { actorId: me.staffId, actorName: me.displayName, schoolId, action, incidentId: id, reason });
-      const evidence = await queryRows<{ id: string; evidence: { match: string; before: string; after: string }; window_title: string | null }>(
+      const evidence = await queryRows<{ id: string; evidence: { match: string; before: string; after: string }; window_title: string | null; url: string | null }>(
         t,
-        sql`select id, evidence, window_title from events where incident_id = ${id} order by occurred_at asc limit 500`,
+        sql`select id, evidence, window_title, url from events where incident_id = ${id} order by occurred_at asc limit 500`,
       );
       request.log.info({ incidentId: id, action }, 'Evidence revealed.');
       return {
         me,
         id,
-        evidence: evidence.map((e) => ({ eventId: e.id, match: e.evidence.match, before: e.evidence.before, after: e.evidence.after, windowTitle: e.window_title })),
+        evidence: evidence.map((e) => ({ eventId: e.id, match: e.evidence.match, before: e.evidence.before, after: e.evidence.after, windowTitle: e.window_title, url: e.url })),
       };
     });
   };

@@ -8,7 +8,8 @@ import { WindowSource } from './window/window-source';
 export const SOURCE_NAMES = ['title', 'keys', 'screen'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
-export type ForegroundWindow = { title: string | null; app: string | null };
+/** `url`: a browser window's cleaned address, where the platform gives one (optional: not on Linux). */
+export type ForegroundWindow = { title: string | null; app: string | null; url?: string | null };
 
 /** What a running source may do: report what it saw, its health and the foreground window. */
 export type SourceContext = {
@@ -52,9 +53,9 @@ export function windowSource(): Source {
     start(ctx) {
       inner = new WindowSource({
         onChange: (w) => {
-          ctx.setWindow({ title: w?.title ?? null, app: w?.app ?? null });
+          ctx.setWindow({ title: w?.title ?? null, app: w?.app ?? null, url: w?.url ?? null });
           ctx.health({ state: 'ok' });
-          if (w && w.title) ctx.observe({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() });
+          if (w && w.title) ctx.observe({ source: 'title', text: w.title, app: w.app, title: w.title, url: w.url, at: new Date() });
         },
         onError: (err) => ctx.health({ state: 'degraded', detail: err.message.slice(0, 200) }),
       });
@@ -74,7 +75,7 @@ export function keysSource(): Source {
     available: (env = process.env) => needsX11(env),
     start(ctx) {
       const keys = new KeysSource({
-        onPhrase: (p) => ctx.observe({ source: 'keys', text: p.text, app: p.window.app, title: p.window.title, at: p.at }),
+        onPhrase: (p) => ctx.observe({ source: 'keys', text: p.text, app: p.window.app, title: p.window.title, url: p.window.url ?? null, at: p.at }),
       });
       keys.start();
       keys.setWindow(ctx.window());
@@ -102,7 +103,7 @@ export function screenSource(options: { intervalSeconds?: number } = {}): Source
         onText: (t) => {
           ctx.health({ state: 'ok' });
           const w = ctx.window();
-          ctx.observe({ source: 'screen', text: t.text, unsure: t.unsure, app: w.app, title: w.title, at: t.at });
+          ctx.observe({ source: 'screen', text: t.text, unsure: t.unsure, app: w.app, title: w.title, url: w.url ?? null, at: t.at });
         },
         onError: (err) => ctx.health({ state: 'degraded', detail: err.message.slice(0, 200) }),
       });

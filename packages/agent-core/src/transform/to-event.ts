@@ -1,6 +1,7 @@
 import {
   cleanCapturedText,
   ExplanationEntrySchema,
+  isCleanUrl,
   LIMITS,
   MAX_EXPLANATION_ENTRIES,
   MAX_EXPLANATION_NAMES,
@@ -22,6 +23,8 @@ export type Observation = {
   app: string | null;
   /** The foreground window's title (for a title observation, the same as `text`). */
   title: string | null;
+  /** The browser window's address, already cleaned (see cleanUrl); absent or null: none. */
+  url?: string | null;
   at: Date;
   /** Screen text: the words OCR was unsure of, left out of the evidence's context. */
   unsure?: TextSpan[];
@@ -112,6 +115,8 @@ export function toEvent(
     osUser: eventText(identity.osUser, LIMITS.maxOsUserChars) || 'unknown',
     deviceId: identity.deviceId,
   };
+  // Cleaned where it was read; checked again so a careless caller cannot send a query string.
+  if (obs.url && isCleanUrl(obs.url) && obs.url.length <= LIMITS.maxUrlChars) event.url = obs.url;
   // A scorer that gives no reasons (a stand-in in tests, an older build) sends none.
   const explanation = toExplanation(result.reasons ?? [], result.category);
   if (explanation.length) event.explanation = explanation;

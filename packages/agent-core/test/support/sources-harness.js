@@ -20,8 +20,8 @@ const windows = new WindowSource({
 
   onChange: (w) => {
     keys.setWindow({ title: w ? w.title : null, app: w ? w.app : null });
-    const event = w ? toEvent({ source: 'title', text: w.title, app: w.app, title: w.title, at: new Date() }, policy, identity).event : null;
-    say({ kind: 'window', title: w ? w.title : null, app: w ? w.app : null, event });
+    const event = w ? toEvent({ source: 'title', text: w.title, app: w.app, title: w.title, url: w.url, at: new Date() }, policy, identity).event : null;
+    say({ kind: 'window', title: w ? w.title : null, app: w ? w.app : null, url: w ? w.url : undefined, event });
   },
   onError: (err) => say({ kind: 'error', message: err.message }),
 });

@@ -53,6 +53,8 @@ export const events = pgTable(
     explanation: jsonb().$type<ExplanationRecord[]>(),
     app: text(),
     windowTitle: text(),
+    /** A browser window's address (scheme, host, path; no query or fragment); null where the agent gives none (Linux, not a browser, older agents). */
+    url: text(),
     osUser: text().notNull(),
     /** category + ':' + the matched words, lower case: the same trigger on many devices is a cluster. */
     triggerKey: text().notNull().default(''),

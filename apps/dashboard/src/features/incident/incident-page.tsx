@@ -255,6 +255,15 @@ export const IncidentPage = () => {
                       <span className="muted">Window title: </span>
                       {item.windowTitle ?? <span className="muted">not recorded</span>}
                     </p>
+                    {item.url && (
+                      // Text, never a link: following it from here would visit the site as the school.
+                      <p>
+                        <span className="muted">Web address: </span>
+                        <span className="evidence-url" translate="no">
+                          {item.url}
+                        </span>
+                      </p>
+                    )}
                   </li>
                 );
               })}

@@ -12,7 +12,8 @@ import { KEY, keyToChar } from './uk-layout';
  * buffered is thrown away, until the window changes to one that is not.
  */
 
-export type PhraseWindow = { title: string | null; app: string | null };
+/** The window a phrase was typed in; `url` where the platform gives a browser's address. */
+export type PhraseWindow = { title: string | null; app: string | null; url?: string | null };
 export type Phrase = { text: string; window: PhraseWindow; at: Date };
 
 export type AssemblerOptions = {

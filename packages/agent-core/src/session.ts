@@ -96,7 +96,9 @@ export class CaptureSession {
 
   onChange(listener: (v: SessionView) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   /** Scores an observation (tests). */

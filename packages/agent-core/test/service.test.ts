@@ -184,10 +184,12 @@ describeWithPostgres('the split agent: a service and per-user session parts over
     await waitFor(() => out.join('').includes('Connected to the Haven service.'), 15_000, `the session part never connected: ${out.join('')}`);
     const running = async () => (await sql(`select sessions from devices`))[0]?.sessions as any[] | null;
     await waitFor(async () => (await running())?.some((s) => s.osUser === me && s.state === 'running') ?? false, 15_000, 'the collector never saw the session part running');
+    const killedAt = Date.now();
     child.kill('SIGKILL');
-    // This test's own process is the user "still logged in".
+    // This test's own process is the user "still logged in". (An earlier test's session part
+    // that stopped while the user was still here was a tamper signal too: wait for this one.)
     await waitFor(
-      async () => (await sql(`select last_tamper_at from devices where last_tamper_at is not null`)).length > 0,
+      async () => (await sql(`select 1 from devices where last_tamper_at >= to_timestamp(${killedAt / 1000}) and sessions @> '[{"state":"stopped"}]'`)).length > 0,
       15_000,
       `the collector never recorded the tamper signal: ${serviceLog.slice(-8).join('\n')}`,
     );

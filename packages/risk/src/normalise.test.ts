@@ -136,3 +136,33 @@ describe('laughter', () => {
     for (const w of ['jihad', 'hash', 'have', 'hajj', 'kaka', 'kick', 'lolly', 'hello', 'ha', 'xd']) expect(isLaughter(w)).toBe(false);
   });
 });
+
+describe('normaliser: txt-speak numbers, trailing masks, money', () => {
+  it('reads a lone 2 or 4 between words as to or for', () => {
+    expect(words('i w@nt 2 d!e')).toEqual(['i', 'w@nt', 'to', 'd!e']);
+    expect(words('how 2 get there 4 pe')).toEqual(['how', 'to', 'get', 'there', 'for', 'pe']);
+  });
+
+  it('keeps numbers that count things, stand beside units, numbers or punctuation', () => {
+    expect(words('year 2 maths')).toEqual(['year', '2', 'maths']);
+    expect(words('meet at 4 pm')).toEqual(['meet', 'at', '4', 'pm']);
+    expect(words('she is 2 and he is 4 or so')).toEqual(['she', 'is', '2', 'and', 'he', 'is', '4', 'or', 'so']);
+    expect(words('we need 2, not 3')).toEqual(['we', 'need', '2', 'not', '3']);
+    expect(words('page 4 of the book')).toEqual(['page', '4', 'of', 'the', 'book']);
+    expect(words('2 caps each')).toEqual(['2', 'caps', 'each']);
+  });
+
+  it('keeps one trailing @ or * as a masked last letter, the bare word read first', () => {
+    expect(words('n1gg@ get out')).toEqual(['n1gg@', 'get', 'out']);
+    expect(words('pr*-an* tips')).toEqual(['pr*', 'an*', 'tips']);
+    expect(tokenize('what a thot*')[2]!.variants[0]).toBe('thot');
+    expect(words('email me@ school')).toEqual(['email', 'me@', 'school']);
+    expect(words('hello! a* grade')).toEqual(['hello', 'a', 'grade']); // one letter: not a masked word
+  });
+
+  it('reads a run of currency signs as money, a single one as nothing', () => {
+    expect(words('easy £££ just need ur bank')).toEqual(['easy', 'money', 'just', 'need', 'your', 'bank']);
+    expect(words('$$$ fast')).toEqual(['money', 'fast']);
+    expect(words('costs £5')).toEqual(['costs', '5']);
+  });
+});

@@ -236,6 +236,9 @@ function leetVariants(text: string): readonly string[] {
   if (c >= 0x0600 && c <= 0x06ff) return arabicVariants(text);
   if (!hasLeet(text) || !hasLetter(text)) return gDropped(text);
   const out: string[] = [];
+  // A trailing star is a masked last letter ("an*") or a correction or emphasis mark ("thot*",
+  // "*sigh*"): the bare word first.
+  if (text.endsWith('*') && text.length > 2) out.push(text.slice(0, -1));
   if (text.includes('*')) {
     // "k*i*l*l": stars between single letters are separators; otherwise a star masks a letter
     // (read by the lexicon's masked index, see CompiledLexicon.resolve).
@@ -292,6 +295,44 @@ function spaced(raw: ReadonlyArray<{ text: string; start: number; end: number }>
   return (single(i - 1) && single(i - 2)) || (single(j) && single(j + 1));
 }
 
+/** Txt-speak digits for whole words: "how 2 hide", "want 2 die", "4 pe". */
+const NUMBER_WORDS: Record<string, string> = { '2': 'to', '4': 'for' };
+
+const COUNTED: ReadonlySet<string> = new Set(
+  'year yr y page p chapter ch level lvl grade room rm part step question q number no num act scene ks stage set group table lesson period week day episode ep season series gen round test paper unit section sec bus platform form class block floor gate team line verse task exercise ex figure fig box player size age bottom top under over plus minus times divided equals than'.split(' '),
+);
+const UNITS: ReadonlySet<string> = new Set(
+  'pm am oclock x times percent pc cm mm m km kg g mg ml l lb lbs ft in mins min minutes hours hrs hr h secs seconds days weeks months years yrs quid pounds p pence mph stone st grand k and or of but to for so then each more less times'.split(' '),
+);
+
+function isWord(t: { text: string } | undefined): boolean {
+  if (!t) return false;
+  const c = t.text.charCodeAt(0);
+  return (c >= 0x61 && c <= 0x7a) || c > 0x7f;
+}
+
+function spacesOnly(input: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) if (input.charCodeAt(i) !== 0x20) return false;
+  return true;
+}
+
+/**
+ * A lone "2" or "4" between two words, with only spaces around it, is a word ("w@nt 2 d!e"):
+ * a number stands beside another number, a unit or punctuation ("2 x 4", "£4", "at 4:30").
+ */
+function numberWord(input: string, raw: ReadonlyArray<{ text: string; start: number; end: number }>, i: number): string | undefined {
+  const t = raw[i]!;
+  const word = t.text.length === 1 ? NUMBER_WORDS[t.text] : undefined;
+  if (word === undefined) return undefined;
+  const prev = raw[i - 1];
+  const next = raw[i + 1];
+  if (!isWord(prev) || !isWord(next) || !spacesOnly(input, prev!.end, t.start) || !spacesOnly(input, t.end, next!.start)) return undefined;
+  // "year 2 maths", "page 4 of", "at 4 pm": a counted thing or a unit beside it keeps the number.
+  if (COUNTED.has(prev!.text) || UNITS.has(next!.text)) return undefined;
+  return word;
+}
+
 /** Splits text into normalised word tokens. */
 export function tokenize(input: string): Token[] {
   const raw: Array<{ text: string; start: number; end: number }> = [];
@@ -302,6 +343,11 @@ export function tokenize(input: string): Token[] {
   let pendingSymbolEnd = 0;
 
   const flush = () => {
+    // One trailing "@" or "*" stands for a last letter ("n1gg@", "an*"), not punctuation.
+    if (start >= 0 && pendingSymbol.length === 1 && (pendingSymbol === '@' || pendingSymbol === '*') && hasLetter(text) && text.length >= 2) {
+      text += pendingSymbol;
+      end = pendingSymbolEnd;
+    }
     if (start >= 0 && text.length > 0) raw.push({ text, start, end });
     text = '';
     start = -1;
@@ -317,6 +363,17 @@ export function tokenize(input: string): Token[] {
         flush();
         raw.push({ text: emoji, start: i, end: i + width });
         i += width;
+        continue;
+      }
+    }
+    if (start < 0 && (cp === 0xa3 || cp === 0x24 || cp === 0x20ac) && input.charCodeAt(i + 1) === cp) {
+      // "£££", "$$$": money, as pupils write it ("easy £££").
+      let j = i;
+      while (input.charCodeAt(j) === cp) j++;
+      if (j >= input.length || classify(input.codePointAt(j)!).kind === Kind.Separator) {
+        flush();
+        raw.push({ text: 'money', start: i, end: j });
+        i = j;
         continue;
       }
     }
@@ -357,7 +414,7 @@ export function tokenize(input: string): Token[] {
       i = j;
     } else {
       const t = raw[i]!;
-      tokens.push(makeToken(t.text, t.start, t.end));
+      tokens.push(makeToken(numberWord(input, raw, i) ?? t.text, t.start, t.end));
       i++;
     }
   }

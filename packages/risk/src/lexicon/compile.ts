@@ -242,8 +242,9 @@ export class CompiledLexicon {
       if (id !== undefined) return id;
     }
     const plain = token.variants[0] ?? token.text;
-    if (plain.includes('*')) {
-      const id = (this.masked ??= this.indexMasks()).get(plain);
+    const mask = plain.includes('*') ? plain : token.variants.find((v) => v.includes('*'));
+    if (mask !== undefined) {
+      const id = (this.masked ??= this.indexMasks()).get(mask);
       return id !== undefined && id >= 0 ? id : -1;
     }
     if (plain.length < 4 || plain.length > 13 || this.common.has(plain)) return -1;

@@ -109,7 +109,9 @@ describe('score', () => {
   it('reads one typo in the longer words of a phrase, not in short ones', () => {
     expect(sev('kill mysefl')).toBe(4); // swapped letters
     expect(sev('kill myslf')).toBe(4); // a missing letter
-    expect(scorer.score('klil myself', keys).category).toBeNull(); // four letters in a phrase: no typo reading
+    // Four letters in a phrase: no typo reading on its own, only beside the phrase's next word.
+    expect(scorer.score('klil', keys).category).toBeNull();
+    expect(scorer.score('klil you', keys).category).toBe('violence');
   });
 
   it('expands alternatives in terms', () => {

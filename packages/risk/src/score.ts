@@ -201,12 +201,21 @@ export class Scorer {
     }
     let ids = new Int32Array(tokens.length);
     let runOns: Map<number, [Token, Token]> | null = null;
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.lexicon.resolve(tokens[i]!);
     for (let i = 0; i < tokens.length; i++) {
-      ids[i] = this.lexicon.resolve(tokens[i]!);
-      if (ids[i] === -1) {
-        const split = this.lexicon.splitRunOn(tokens[i]!);
-        if (split) (runOns ??= new Map()).set(i, split);
+      if (ids[i] !== -1) continue;
+      // An unknown word beside a term's word may be that term's word misspelt or masked.
+      const left = i > 0 ? ids[i - 1]! : -1;
+      const right = i + 1 < tokens.length ? ids[i + 1]! : -1;
+      if (this.lexicon.hasNeighbours(left) || this.lexicon.hasNeighbours(right)) {
+        const guess = this.lexicon.guessBeside(tokens[i]!, left, right);
+        if (guess >= 0) {
+          ids[i] = guess;
+          continue;
+        }
       }
+      const split = this.lexicon.splitRunOn(tokens[i]!);
+      if (split) (runOns ??= new Map()).set(i, split);
     }
     if (runOns) {
       const old = ids;

@@ -6,6 +6,108 @@ import { CONTEXT_KINDS, expandAlternatives, readLexicon, type ContextKind, type 
 const RUN_ON_PREFIXES = ['i', 'im', 'u', 'ur', 'we', 'you', 'my', 'all', 'a'];
 const RUN_ON_FIRST = new Set(RUN_ON_PREFIXES.map((p) => p.charCodeAt(0)));
 const RUN_ON_SUFFIXES = ['all', 'them', 'you', 'to', 'em'];
+/** A word beside more term words than this ("my", "the", "to") is not evidence for a guess. */
+const MAX_PARTNERS = 120;
+
+function latinOrMask(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x61 || c > 0x7a) && c !== 0x2a) return false;
+  }
+  return true;
+}
+
+const isVowel = (c: string) => c === 'a' || c === 'e' || c === 'i' || c === 'o' || c === 'u';
+
+/**
+ * One edit apart: a letter changed, added or dropped, or two neighbouring letters swapped
+ * (`swapOnly`: of two words of one length, only a swap counts).
+ */
+export function oneEdit(a: string, b: string, swapOnly = false): boolean {
+  const n = a.length;
+  const m = b.length;
+  if (Math.abs(n - m) > 1 || a === b) return false;
+  let i = 0;
+  while (i < n && i < m && a[i] === b[i]) i++;
+  if (n === m) {
+    if (!swapOnly && a.slice(i + 1) === b.slice(i + 1)) return true;
+    return i + 1 < n && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  return n > m ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/**
+ * How a word sounds, roughly: silent letters dropped (kn, wr, gh, a final e), spellings of one
+ * sound made one (ph/f, ck/k, c/s/k, z/s, y/i), doubled letters single and every vowel run one
+ * mark. "nife" and "knife", "tyme" and "time", "ded" and "dead", "suiside" and "suicide" meet.
+ */
+export function soundKey(w: string): string {
+  let s = w;
+  if (s.startsWith('kn') || s.startsWith('gn') || s.startsWith('wr') || s.startsWith('pn')) s = s.slice(1);
+  if (s.length > 3 && s.endsWith('e') && !isVowel(s[s.length - 2]!)) s = s.slice(0, -1);
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    const next = s[i + 1];
+    let k: string;
+    if (c === 'p' && next === 'h') { k = 'f'; i++; }
+    else if (c === 'c' && next === 'k') { k = 'k'; i++; }
+    else if (c === 'g' && next === 'h') { k = ''; i++; }
+    else if (c === 'c') k = next === 'e' || next === 'i' || next === 'y' ? 's' : 'k';
+    else if (c === 'q') k = 'k';
+    else if (c === 'z') k = 's';
+    else if (c === 'x') k = 'ks';
+    else if (isVowel(c) || c === 'y' || (c === 'w' && i > 0 && isVowel(s[i - 1]!))) {
+      // A vowel run keeps its first vowel ("ea" in "dead" is "e"): "shatting" is not "shooting".
+      if (i > 0 && (isVowel(s[i - 1]!) || s[i - 1] === 'y')) continue;
+      k = c === 'y' ? 'i' : c;
+    } else k = c;
+    if (k && out[out.length - 1] !== k) out += k;
+  }
+  return out;
+}
+
+/** The letters of a word without its vowels: "kll" for "kill", "myslf" for "myself". */
+function skeleton(w: string): string {
+  let out = '';
+  for (const c of w) if (!isVowel(c)) out += c;
+  return out;
+}
+
+/** A word's shapes for guessing: as written, squeezed, without vowels, by sound. */
+type GuessForm = { text: string; squeezed: string; vowelless: boolean; skeleton: string; sound: string; masked: boolean };
+
+function shapesOf(w: string): GuessForm {
+  let vowels = 0;
+  for (const c of w) if (isVowel(c)) vowels++;
+  const masked = w.includes('*');
+  return { text: w, squeezed: squeeze(w, 1), vowelless: vowels === 0, skeleton: skeleton(w), sound: masked || w.length < 4 ? '' : soundKey(w), masked };
+}
+
+/** Could `t` (a token's letters, maybe with a star) be a way of writing the lexicon word `w`? */
+function looksLikeForm(t: GuessForm, w: GuessForm): boolean {
+  const a = t.text;
+  const b = w.text;
+  const n = a.length;
+  const m = b.length;
+  if (t.masked) {
+    if (n !== m) return false;
+    for (let i = 0; i < n; i++) if (a[i] !== '*' && a[i] !== b[i]) return false;
+    return true;
+  }
+  // Typos keep the first letter; three-letter tokens are too often other words ("dye", "qat").
+  // A letter left out ("harmd") or two swapped ("slef"); a changed or added letter is too often
+  // another word ("spanked", "harries"). No guess adds letters, except a doubled one ("stabb").
+  if (n >= 4 && n <= m && m - n <= 1 && a[0] === b[0] && oneEdit(a, b, true)) return true;
+  if (t.squeezed === w.squeezed) return true;
+  if (t.vowelless && n >= 2 && t.skeleton === w.skeleton) return true;
+  return n >= 4 && n <= m && t.sound === w.sound;
+}
+
+/** Could `t` (a token's letters, maybe with a star) be a way of writing the lexicon word `w`? */
+export function looksLike(t: string, w: string): boolean {
+  return w.length >= 3 && latinOrMask(w) && !w.includes('*') && looksLikeForm(shapesOf(t), shapesOf(w));
+}
 
 /**
  * The automaton's transitions: an open-addressing hash table over (state, word) in typed
@@ -164,6 +266,87 @@ export class CompiledLexicon {
    */
   private readonly bigrams = new Set<number>();
   private readonly partsOf = new Map<number, number[]>();
+
+  /**
+   * Neighbouring words in category terms (not context phrases): for each word, the words that
+   * follow it (`follows`) and precede it (`precedes`). The evidence for a guessed reading.
+   */
+  private readonly follows = new Map<number, number[]>();
+  private readonly precedes = new Map<number, number[]>();
+
+  private noteNeighbours(ids: readonly number[]): void {
+    for (let i = 1; i < ids.length; i++) {
+      const a = ids[i - 1]!;
+      const b = ids[i]!;
+      let f = this.follows.get(a);
+      if (!f) this.follows.set(a, (f = []));
+      if (!f.includes(b)) f.push(b);
+      let p = this.precedes.get(b);
+      if (!p) this.precedes.set(b, (p = []));
+      if (!p.includes(a)) p.push(a);
+    }
+  }
+
+  /** Does `id` begin or end any category term of two or more words? */
+  hasNeighbours(id: number): boolean {
+    return id >= 0 && (this.follows.has(id) || this.precedes.has(id));
+  }
+
+  /**
+   * A reading of a token the lexicon does not know — masked ("k*ll", "b*g"), misspelt ("slef",
+   * "agian", "stabb"), sounded out ("nife", "tyme", "hyde") or without vowels ("kll") — taken only
+   * with evidence: the word it would be is one the known word beside it (`left`, `right`, ids or
+   * -1) is written next to in some category term ("slef harm" is "self harm"; "kll" alone stays
+   * unread). Ordinary words are never guessed at. Returns the word's id or -1.
+   */
+  guessBeside(token: Token, left: number, right: number): number {
+    const l = left >= 0 ? this.follows.get(left) : undefined;
+    const r = right >= 0 ? this.precedes.get(right) : undefined;
+    // A word that sits beside hundreds of others ("my", "the") is no evidence.
+    const useL = l !== undefined && l.length <= MAX_PARTNERS;
+    const useR = r !== undefined && r.length <= MAX_PARTNERS;
+    if (!useL && !useR) return -1;
+    const form = this.guessForm(token);
+    if (form === null) return -1;
+    const key = `${useL ? left : -1} ${useR ? right : -1} ${token.text}`;
+    const hit = this.guesses.get(key);
+    if (hit !== undefined) return hit;
+    let id = -1;
+    if (useL) for (const w of l) if (this.fits(form, w)) { id = w; break; }
+    if (id < 0 && useR) for (const w of r) if (this.fits(form, w)) { id = w; break; }
+    if (this.guesses.size >= 50_000) this.guesses.clear();
+    this.guesses.set(key, id);
+    return id;
+  }
+
+  /** Guesses made, by neighbours and token text (bounded). */
+  private readonly guesses = new Map<string, number>();
+
+  /** A token's shapes for guessing, by text (bounded cache); null when it is not to be guessed at. */
+  private readonly guessForms = new Map<string, GuessForm | null>();
+
+  private guessForm(token: Token): GuessForm | null {
+    const hit = this.guessForms.get(token.text);
+    if (hit !== undefined) return hit;
+    const plain = token.variants[0] ?? token.text;
+    let form: GuessForm | null = null;
+    if (plain.length >= 2 && plain.length <= 16 && !this.common.has(plain) && latinOrMask(plain)) form = shapesOf(plain);
+    if (this.guessForms.size >= 50_000) this.guessForms.clear();
+    this.guessForms.set(token.text, form);
+    return form;
+  }
+
+  /** Lexicon words' shapes, by id, made on first use. */
+  private wordForms: Array<GuessForm | null | undefined> = [];
+
+  private fits(t: GuessForm, id: number): boolean {
+    let w = this.wordForms[id];
+    if (w === undefined) {
+      const word = this.words[id]!;
+      w = this.wordForms[id] = word.length >= 3 && latinOrMask(word) && !word.includes('*') ? shapesOf(word) : null;
+    }
+    return w !== null && looksLikeForm(t, w);
+  }
 
   /** Records that a one-word alternative is part `part` of pair or frame `rule`. */
   notePart(word: string, rule: number, part: number): void {
@@ -328,6 +511,7 @@ export class CompiledLexicon {
     if (words.length === 0) return -1;
     const ids = words.map((w) => this.wordId(w, joined));
     for (let i = 1; i < ids.length; i++) this.bigrams.add(ids[i - 1]! * 2 ** 21 + ids[i]!);
+    if (payload && payload.kind !== 'context' && ids.length > 1) this.noteNeighbours(ids);
     if (typo && payload && payload.kind !== 'context') {
       // A single word gets typo readings from four letters; inside a phrase, whose other words
       // must match too, from five (short words' typos are too often other real words).

@@ -1,25 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  Agent,
-  AGENT_VERSION,
-  AgentService,
-  CaptureSession,
-  ConfigError,
-  DEFAULT_CONFIG_FILE,
-  defaultSocketPath,
-  defaultSources,
-  forgetEnrolToken,
-  obtainCredential,
-  parseConfig,
-  readConfigFile,
-  SOURCE_NAMES,
-  type AgentConfig,
-  type AgentStatus,
-  type Logger,
-  type ServiceStatus,
-} from '@haven/agent-core';
+// Each command loads only what it runs: the service never loads the scorer or the capture
+// libraries, and nothing loads the OCR engine unless the screen source runs (see the bench).
+import type { AgentConfig, AgentStatus, Logger, ServiceStatus } from '@haven/agent-core';
+import { ConfigError, DEFAULT_CONFIG_FILE, defaultSocketPath, forgetEnrolToken, parseConfig, readConfigFile } from '@haven/agent-core/dist/config';
+import { AGENT_VERSION } from '@haven/agent-core/dist/version';
+import { SOURCES as SOURCE_NAMES } from '@haven/protocol';
 import { showHeadlessNotice } from './headless-notice';
 
 const USAGE = `Usage:
@@ -140,6 +127,7 @@ function untilSignal(): Promise<void> {
 
 async function service(configFile: string): Promise<number> {
   const config = readConfigFile(configFile);
+  const { AgentService } = await import('@haven/agent-core/dist/service.js');
   const svc = new AgentService({ config, configFile, log });
   const stopping = untilSignal();
   try {
@@ -159,6 +147,7 @@ async function enrolNow(configFile: string): Promise<number> {
   const config = readConfigFile(configFile);
   const deadline = Date.now() + 30_000;
   try {
+    const { obtainCredential } = await import('@haven/agent-core/dist/link/credential.js');
     const credential = await Promise.race([
       obtainCredential({
         dataDir: config.dataDir,
@@ -183,6 +172,8 @@ async function enrolNow(configFile: string): Promise<number> {
 }
 
 async function session(socketPath: string, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {
+  const { CaptureSession } = await import('@haven/agent-core/dist/session.js');
+  const { defaultSources } = await import('@haven/agent-core/dist/sources/source.js');
   const s = new CaptureSession({ socketPath, log, sources: defaultSources(want ?? {}) });
   s.start();
   void showHeadlessNotice(s, { log }); // the monitoring notice where there is no tray shell (src/headless-notice.ts)
@@ -194,6 +185,7 @@ async function session(socketPath: string, want: Record<'title' | 'keys' | 'scre
 }
 
 async function standalone(config: AgentConfig, want: Record<'title' | 'keys' | 'screen', boolean> | undefined): Promise<number> {
+  const { Agent } = await import('@haven/agent-core/dist/agent.js');
   const agent = new Agent({
     collector: config.collector,
     enrollToken: config.enrolToken ?? undefined,

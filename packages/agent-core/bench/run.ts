@@ -22,28 +22,39 @@ const TICKS = 100; // USER_HZ on Linux
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const out = (line: string) => process.stdout.write(line + '\n');
 
-/** CPU seconds (user + system) and RSS (MiB) of a process, from /proc. */
-function sample(pid: number): { cpu: number; rssMiB: number } {
+/**
+ * CPU seconds (user + system), RSS and PSS (MiB) of a process, from /proc. PSS divides each
+ * shared page (the Node binary, shared libraries) among the processes mapping it, so PSS adds
+ * up across the service and its session parts where RSS counts shared pages twice.
+ */
+function sample(pid: number): { cpu: number; rssMiB: number; pssMiB: number; ussMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS;
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpu, rssMiB: rss ? Number(rss[1]) / 1024 : NaN };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { cpu, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, pssMiB: kb('Pss') / 1024, ussMiB: (kb('Private_Clean') + kb('Private_Dirty')) / 1024 };
 }
 
-/** Mean CPU % of one core and peak RSS over a phase, sampled every second. */
-async function measure(pids: number[], seconds: number, during?: () => Promise<void>): Promise<Array<{ cpuPct: number; rssMiB: number }>> {
+type Measured = { cpuPct: number; rssMiB: number; pssMiB: number; ussMiB: number };
+
+/** Mean CPU % of one core and peak RSS and PSS over a phase, sampled every second. */
+async function measure(pids: number[], seconds: number, during?: () => Promise<void>): Promise<Measured[]> {
   const start = pids.map(sample);
   const t0 = Date.now();
-  const peaks = pids.map(() => 0);
+  const peaks = pids.map(() => ({ rss: 0, pss: 0, uss: 0 }));
   const work = during ? during() : Promise.resolve();
   while (Date.now() - t0 < seconds * 1000) {
     await sleep(1000);
-    pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, sample(pid).rssMiB)));
+    pids.forEach((pid, i) => {
+      const s = sample(pid);
+      peaks[i] = { rss: Math.max(peaks[i]!.rss, s.rssMiB), pss: Math.max(peaks[i]!.pss, s.pssMiB), uss: Math.max(peaks[i]!.uss, s.ussMiB) };
+    });
   }
   await work;
   const wall = (Date.now() - t0) / 1000;
-  return pids.map((pid, i) => ({ cpuPct: ((sample(pid).cpu - start[i]!.cpu) / wall) * 100, rssMiB: peaks[i]! }));
+  return pids.map((pid, i) => ({ cpuPct: ((sample(pid).cpu - start[i]!.cpu) / wall) * 100, rssMiB: peaks[i]!.rss, pssMiB: peaks[i]!.pss, ussMiB: peaks[i]!.uss }));
 }
 
 const SENTENCES = [
@@ -77,12 +88,15 @@ async function splitPhase(desktop: Desktop, collectorUrl: string, token: string,
   const [idleSvc, idleSes, idlePeer] = await measure([service.pid, session.pid, peer.pid], 20);
   await desktop.openWindow('Notes 2');
   const [typeSvc, typeSes, typePeer] = await measure([service.pid, session.pid, peer.pid], 60, () => typeLikeAPupil(desktop));
-  const sum = (a: { cpuPct: number; rssMiB: number }, b: { cpuPct: number; rssMiB: number }) => ({ cpuPct: a.cpuPct + b.cpuPct, rssMiB: a.rssMiB + b.rssMiB });
+  const sum = (a: Measured, b: Measured): Measured => ({ cpuPct: a.cpuPct + b.cpuPct, rssMiB: a.rssMiB + b.rssMiB, pssMiB: a.pssMiB + b.pssMiB, ussMiB: a.ussMiB + b.ussMiB });
+  // The pair's own memory: what each holds privately, plus the shared pages (the Node binary,
+  // libraries) once — the larger process's shared set, which contains the other's.
+  const pair = (a: Measured, b: Measured) => a.ussMiB + b.ussMiB + Math.max(a.rssMiB - a.ussMiB, b.rssMiB - b.ussMiB);
   const idle = sum(idleSvc!, idleSes!);
   const typing = sum(typeSvc!, typeSes!);
   out(`  service + session part (sources: ${sources}) — targets: idle < 0.5 %, typing < 2 % of a core, RSS < 150 MB`);
-  out(`    idle 20 s          CPU ${idle.cpuPct.toFixed(2)} % of a core (service ${idleSvc!.cpuPct.toFixed(2)}, session ${idleSes!.cpuPct.toFixed(2)}), RSS ${idle.rssMiB.toFixed(0)} MiB (${idleSvc!.rssMiB.toFixed(0)} + ${idleSes!.rssMiB.toFixed(0)})   (bare node: ${idlePeer!.cpuPct.toFixed(2)} %, ${idlePeer!.rssMiB.toFixed(0)} MiB)`);
-  out(`    typing 60 s        CPU ${typing.cpuPct.toFixed(2)} % of a core (service ${typeSvc!.cpuPct.toFixed(2)}, session ${typeSes!.cpuPct.toFixed(2)}), RSS ${typing.rssMiB.toFixed(0)} MiB (${typeSvc!.rssMiB.toFixed(0)} + ${typeSes!.rssMiB.toFixed(0)})   (bare node: ${typePeer!.cpuPct.toFixed(2)} %, ${typePeer!.rssMiB.toFixed(0)} MiB)`);
+  out(`    idle 20 s          CPU ${idle.cpuPct.toFixed(2)} % of a core (service ${idleSvc!.cpuPct.toFixed(2)}, session ${idleSes!.cpuPct.toFixed(2)}), RSS ${idle.rssMiB.toFixed(0)} MiB (${idleSvc!.rssMiB.toFixed(0)} + ${idleSes!.rssMiB.toFixed(0)}), private ${idle.ussMiB.toFixed(0)} MiB, the pair with shared pages once ${pair(idleSvc!, idleSes!).toFixed(0)} MiB   (bare node: ${idlePeer!.cpuPct.toFixed(2)} %, ${idlePeer!.rssMiB.toFixed(0)} MiB)`);
+  out(`    typing 60 s        CPU ${typing.cpuPct.toFixed(2)} % of a core (service ${typeSvc!.cpuPct.toFixed(2)}, session ${typeSes!.cpuPct.toFixed(2)}), RSS ${typing.rssMiB.toFixed(0)} MiB (${typeSvc!.rssMiB.toFixed(0)} + ${typeSes!.rssMiB.toFixed(0)}), private ${typing.ussMiB.toFixed(0)} MiB, the pair with shared pages once ${pair(typeSvc!, typeSes!).toFixed(0)} MiB   (bare node: ${typePeer!.cpuPct.toFixed(2)} %, ${typePeer!.rssMiB.toFixed(0)} MiB)`);
   out(`    RSS ratio to bare node: idle ${(idle.rssMiB / idlePeer!.rssMiB).toFixed(1)}×, typing ${(typing.rssMiB / typePeer!.rssMiB).toFixed(1)}×`);
   await session.kill();
   await service.kill();
@@ -174,7 +188,10 @@ async function main(): Promise<void> {
   if (!token) throw new Error('the collector printed no enrolment token');
   try {
     out('Haven agent benchmark (2-core development machine; Xvfb 1280×800; collector on the embedded database)');
+    // BENCH_ONLY=split runs only the installed shape (service + session part).
+    const only = process.env.BENCH_ONLY;
     await splitPhase(desktop, `http://127.0.0.1:${port}`, token, dir, 'title,keys');
+    if (only === 'split') return;
     await agentPhase(desktop, `http://127.0.0.1:${port}`, token, dir, 'title,keys');
     await agentPhase(desktop, `http://127.0.0.1:${port}`, token, dir, 'title,keys,screen');
     out('  OCR of 1920×1080 screens (tesseract.js, packaged English data, one worker)');

@@ -13,9 +13,9 @@ import { Capture } from './capture';
 import { defaultSources, type Source } from './sources/source';
 import type { Observation } from './transform/to-event';
 
-export const AGENT_VERSION = '0.1.0';
+import { AGENT_VERSION, type Logger } from './version';
 
-export type Logger = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+export { AGENT_VERSION, type Logger };
 
 export type AgentOptions = {
   collector: string;

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { AgentEvent, Policy, SessionReport, SourceHealth } from '@haven/protocol';
-import { AGENT_VERSION, type Logger } from './agent';
+import { AGENT_VERSION, type Logger } from './version';
 import { writeFileAtomic } from './atomic-file';
 import { forgetEnrolToken, type AgentConfig } from './config';
 import { encodeLine, IpcEventSchema, LineReader, SessionMessageSchema, type LinkView, type ServiceMessage } from './ipc/messages';

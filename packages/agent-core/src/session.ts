@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import type { AgentEvent, Policy, SourceHealth } from '@haven/protocol';
-import { AGENT_VERSION, type Logger } from './agent';
+import { defaultScorer } from '@haven/risk';
+import { AGENT_VERSION, type Logger } from './version';
 import { Capture } from './capture';
 import { encodeLine, IPC_VERSION, LineReader, MAX_IPC_EVENTS, ServiceMessageSchema, type LinkView } from './ipc/messages';
 import { DEFAULT_POLICY, policyHealth } from './policy';
@@ -56,6 +57,8 @@ export class CaptureSession {
   constructor(private readonly options: SessionOptions) {}
 
   start(): void {
+    // Compile the lexicon now, once, rather than on the first thing a pupil types.
+    defaultScorer();
     this.capture = new Capture({
       sources: this.options.sources ?? defaultSources(),
       policy: () => this.policy,

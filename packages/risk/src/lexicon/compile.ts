@@ -181,8 +181,6 @@ export type Payload =
  * choices (plus the first two slots' product), and matching stays one pass.
  */
 export type SlottedPhrase = { payload: Payload; slots: number };
-/** A trie node over word ids for the later slots of slotted phrases. */
-type SlotNode = { next: Map<number, SlotNode> | null; ends: number[] | null };
 
 export type Rule = {
   id: string;
@@ -247,15 +245,26 @@ export class CompiledLexicon {
   readonly patternLength: number[] = [];
   readonly patternPayloads: Payload[][] = [];
   /**
-   * Slotted phrases: only the first slot is in the automaton. `afterFirst[p]`: for a pattern p
-   * that is some phrase's first slot, one trie of word ids over the second slots of every
-   * phrase p starts; a node's `ends` are the phrases whose second slot can end there.
-   * `laterSlots[phrase][slot]`: the phrase's own trie for its third and later slots.
+   * Slotted phrases: only the first slot is in the automaton. Their later slots are tries over
+   * word ids, all held in one edge table (`slotEdges`, node × word → child node). For a pattern
+   * p that is some phrase's first slot, `firstTrie[p]` is the root of one trie over the second
+   * slots of every phrase p starts; a node's ends (`slotEnds`) are the phrases whose second slot
+   * can end there. A phrase's third and later slots each have their own trie, whose roots are
+   * `laterRoots[laterBase[phrase] + slot - 2]`. Typed arrays, not a Map per node: a trie node is
+   * then a dozen bytes, not a hundred.
    */
-  private readonly afterFirst = new Map<number, SlotNode>();
-  /** `afterFirst` as an array by pattern index, for the scan-time lookup. */
-  private firstTries: Array<SlotNode | undefined> = [];
-  private readonly laterSlots: Array<Array<SlotNode | null>> = [];
+  private readonly slotEdges = new EdgeTable(1 << 12);
+  private slotNodes = 0;
+  /** Phrases ending at each trie node, while building; `slotEndStart`/`slotEndList` after sealing. */
+  private slotEndsBuild: Map<number, number[]> | null = new Map();
+  private slotEndStart: Int32Array = new Int32Array(1);
+  private slotEndList: Int32Array = new Int32Array(0);
+  /** Trie root per first-slot pattern, while building (`firstTrie` after sealing). */
+  private readonly afterFirst = new Map<number, number>();
+  /** `afterFirst` as an array by pattern index (-1: no phrase starts with it), for the scan-time lookup. */
+  private firstTrie: Int32Array = new Int32Array(0);
+  private readonly laterBase: number[] = [];
+  private readonly laterRoots: number[] = [];
   readonly rules: Rule[] = [];
   readonly slotted: SlottedPhrase[] = [];
   /** Ordinary words: a token that is one is not read as a typo of, or cut into, lexicon words. */
@@ -588,9 +597,20 @@ export class CompiledLexicon {
     this.children.length = 0;
     this.output.length = 0;
     this.typoWords.clear();
-    this.firstTries = new Array<SlotNode | undefined>(this.patternLength.length);
-    for (const [p, trie] of this.afterFirst) this.firstTries[p] = trie;
-    this.afterFirst.clear(); // firstTries holds them now
+    this.firstTrie = new Int32Array(this.patternLength.length).fill(-1);
+    for (const [p, root] of this.afterFirst) this.firstTrie[p] = root;
+    this.afterFirst.clear(); // firstTrie holds them now
+    const ends = this.slotEndsBuild ?? new Map<number, number[]>();
+    this.slotEndStart = new Int32Array(this.slotNodes + 1);
+    let total = 0;
+    for (const list of ends.values()) total += list.length;
+    this.slotEndList = new Int32Array(total);
+    for (let node = 0, k = 0; node < this.slotNodes; node++) {
+      this.slotEndStart[node] = k;
+      for (const phrase of ends.get(node) ?? []) this.slotEndList[k++] = phrase;
+      this.slotEndStart[node + 1] = k;
+    }
+    this.slotEndsBuild = null;
   }
 
   /** Every pattern occurrence in the tokens, as token index ranges [start, end). */
@@ -624,9 +644,12 @@ export class CompiledLexicon {
    * the result stays in scan order.
    */
   chainSlots(found: Match[], ids: ArrayLike<number>): Match[] {
-    const firsts = this.firstTries;
+    const firsts = this.firstTrie;
+    const edges = this.slotEdges;
+    const endStart = this.slotEndStart;
+    const endList = this.slotEndList;
     let k = 0;
-    while (k < found.length && !(found[k]!.pattern >= 0 && firsts[found[k]!.pattern] !== undefined)) k++;
+    while (k < found.length && !(found[k]!.pattern >= 0 && firsts[found[k]!.pattern]! >= 0)) k++;
     if (k === found.length) return found; // no slotted phrase starts here: nothing to build
     let done: Match[] | null = null;
     const complete = (phrase: number, slot: number, start: number, end: number) => {
@@ -635,22 +658,22 @@ export class CompiledLexicon {
         (done ??= []).push({ payloads: [sp.payload], start, end, pattern: -1 });
         return;
       }
-      const next = this.laterSlots[phrase]![slot + 1];
-      if (next) walk(next, slot + 1, start, end);
+      walk(this.laterRoots[this.laterBase[phrase]! + slot + 1 - 2]!, slot + 1, start, end);
     };
-    const walk = (root: SlotNode, slot: number, start: number, from: number) => {
-      let node: SlotNode | undefined = root;
+    const walk = (root: number, slot: number, start: number, from: number) => {
+      let node = root;
       for (let i = from; i < ids.length; ) {
-        node = node.next?.get(ids[i]!);
-        if (!node) return;
+        const id = ids[i]!;
+        node = id < 0 ? -1 : edges.get(node, id);
+        if (node < 0) return;
         i++;
-        if (node.ends) for (const phrase of node.ends) complete(phrase, slot, start, i);
+        for (let e = endStart[node]!, last = endStart[node + 1]!; e < last; e++) complete(endList[e]!, slot, start, i);
       }
     };
     for (; k < found.length; k++) {
       const m = found[k]!;
-      const trie = m.pattern >= 0 ? firsts[m.pattern] : undefined;
-      if (trie) walk(trie, 1, m.start, m.end);
+      const root = m.pattern >= 0 ? firsts[m.pattern]! : -1;
+      if (root >= 0) walk(root, 1, m.start, m.end);
     }
     if (!done) return found;
     const extra = (done as Match[]).sort((a, b) => a.end - b.end);
@@ -668,33 +691,33 @@ export class CompiledLexicon {
   addSlotted(slots: string[][][], payload: Payload, typos = false): void {
     const phrase = this.slotted.length;
     this.slotted.push({ payload, slots: slots.length });
-    const insert = (root: SlotNode, words: string[]) => {
+    const ends = this.slotEndsBuild!;
+    const insert = (root: number, words: string[]) => {
       let node = root;
       for (const w of words) {
         const id = this.wordId(w);
         if (typos && w.length >= 5 && w.length <= 12) this.typoWords.add(id);
-        node.next ??= new Map();
-        let child = node.next.get(id);
-        if (!child) node.next.set(id, (child = { next: null, ends: null }));
+        let child = this.slotEdges.get(node, id);
+        if (child < 0) this.slotEdges.add(node, id, (child = this.slotNodes++));
         node = child;
       }
-      if (!node.ends) node.ends = [phrase];
-      else if (node.ends[node.ends.length - 1] !== phrase) node.ends.push(phrase);
+      const list = ends.get(node);
+      if (!list) ends.set(node, [phrase]);
+      else if (list[list.length - 1] !== phrase) list.push(phrase);
     };
     for (const words of slots[0]!) {
       const q = this.addPattern(words, null);
       if (typos) for (const w of words) if (w.length >= 5 && w.length <= 12) this.typoWords.add(this.wordId(w));
       let trie = this.afterFirst.get(q);
-      if (!trie) this.afterFirst.set(q, (trie = { next: null, ends: null }));
+      if (trie === undefined) this.afterFirst.set(q, (trie = this.slotNodes++));
       for (const alt of slots[1]!) insert(trie, alt);
     }
-    const later: Array<SlotNode | null> = [null, null];
+    this.laterBase.push(this.laterRoots.length);
     for (let slot = 2; slot < slots.length; slot++) {
-      const root: SlotNode = { next: null, ends: null };
+      const root = this.slotNodes++;
       for (const alt of slots[slot]!) insert(root, alt);
-      later.push(root);
+      this.laterRoots.push(root);
     }
-    this.laterSlots.push(later);
   }
 
   get stateCount(): number {

@@ -237,11 +237,18 @@ export class CompiledLexicon {
   private fail: Int32Array = new Int32Array(1);
   /** Transitions from the root, by word id: the hot path, as most words start nothing. */
   private root: Int32Array = new Int32Array(0);
-  private readonly output: number[][] = [[]];
+  /** The pattern ending at each state (-1: none): a trie state stands for one word sequence. */
+  private readonly output: number[] = [-1];
   /** Children of each state, for building failure links breadth-first. */
   private readonly children: number[][] = [[]];
-  /** Per automaton state, the patterns ending there (own and through failure links). */
-  private emits: number[][] = [];
+  /**
+   * Per automaton state, the patterns ending there (own and through failure links): list
+   * `emitOf[state]`, whose patterns are `emitList[emitStart[list] .. emitStart[list + 1])`.
+   * A state with no pattern of its own shares its failure state's list.
+   */
+  private emitOf: Int32Array = new Int32Array(1);
+  private emitStart: Int32Array = new Int32Array(2);
+  private emitList: Int32Array = new Int32Array(0);
   readonly patternLength: number[] = [];
   readonly patternPayloads: Payload[][] = [];
   /**
@@ -535,19 +542,19 @@ export class CompiledLexicon {
       let to = this.table.get(state, id);
       if (to === -1) {
         to = this.states++;
-        this.output.push([]);
+        this.output.push(-1);
         this.children.push([]);
         this.table.add(state, id, to);
         this.children[state]!.push(id);
       }
       state = to;
     }
-    let index = this.output[state]![0];
-    if (index === undefined) {
+    let index = this.output[state]!;
+    if (index < 0) {
       index = this.patternLength.length;
       this.patternLength.push(ids.length);
       this.patternPayloads.push([]);
-      this.output[state]!.push(index);
+      this.output[state] = index;
     }
     const list = this.patternPayloads[index]!;
     if (payload && !list.some((p) => samePayload(p, payload))) list.push(payload);
@@ -574,14 +581,15 @@ export class CompiledLexicon {
     const table = this.table;
     const n = this.states;
     this.fail = new Int32Array(n);
-    this.emits = new Array<number[]>(n);
-    this.emits[0] = this.output[0]!;
+    const emits = new Array<number[]>(n);
+    emits[0] = this.output[0]! >= 0 ? [this.output[0]!] : [];
     const queue: number[] = [];
     for (const id of this.children[0]!) queue.push(table.get(0, id));
     for (let q = 0; q < queue.length; q++) {
       const state = queue[q]!;
       const f = this.fail[state]!;
-      this.emits[state] = this.output[state]!.length ? [...this.output[state]!, ...this.emits[f]!] : this.emits[f]!;
+      const own = this.output[state]!;
+      emits[state] = own >= 0 ? [own, ...emits[f]!] : emits[f]!;
       for (const id of this.children[state]!) {
         const child = table.get(state, id);
         let g = f;
@@ -596,15 +604,49 @@ export class CompiledLexicon {
     // Only needed to build: a small heap matters on a school laptop.
     this.children.length = 0;
     this.output.length = 0;
+    // Emit lists packed: one Int32Array, each distinct list once.
+    const listOf = new Map<number[], number>();
+    let total = 0;
+    for (const list of emits) {
+      if (!listOf.has(list)) {
+        listOf.set(list, listOf.size);
+        total += list.length;
+      }
+    }
+    this.emitOf = new Int32Array(n);
+    this.emitStart = new Int32Array(listOf.size + 1);
+    this.emitList = new Int32Array(total);
+    let at = 0;
+    for (const [list, i] of listOf) {
+      this.emitStart[i] = at;
+      for (const p of list) this.emitList[at++] = p;
+    }
+    this.emitStart[listOf.size] = at;
+    for (let state = 0; state < n; state++) this.emitOf[state] = listOf.get(emits[state]!)!;
+    // Payload lists exact-sized, and one list for each distinct meaning (most are one term's).
+    const lists = new Map<string, Payload[]>();
+    const payloadIds = new Map<Payload, number>();
+    for (let p = 0; p < this.patternPayloads.length; p++) {
+      const list = this.patternPayloads[p]!;
+      let key = '';
+      for (const payload of list) {
+        let id = payloadIds.get(payload);
+        if (id === undefined) payloadIds.set(payload, (id = payloadIds.size));
+        key += `${id},`;
+      }
+      let shared = lists.get(key);
+      if (!shared) lists.set(key, (shared = list.slice()));
+      this.patternPayloads[p] = shared;
+    }
     this.typoWords.clear();
     this.firstTrie = new Int32Array(this.patternLength.length).fill(-1);
     for (const [p, root] of this.afterFirst) this.firstTrie[p] = root;
     this.afterFirst.clear(); // firstTrie holds them now
     const ends = this.slotEndsBuild ?? new Map<number, number[]>();
     this.slotEndStart = new Int32Array(this.slotNodes + 1);
-    let total = 0;
-    for (const list of ends.values()) total += list.length;
-    this.slotEndList = new Int32Array(total);
+    let endCount = 0;
+    for (const list of ends.values()) endCount += list.length;
+    this.slotEndList = new Int32Array(endCount);
     for (let node = 0, k = 0; node < this.slotNodes; node++) {
       this.slotEndStart[node] = k;
       for (const phrase of ends.get(node) ?? []) this.slotEndList[k++] = phrase;
@@ -630,7 +672,9 @@ export class CompiledLexicon {
         if (state !== 0) to = table.get(state, id);
       }
       state = to !== -1 ? to : this.root[id]!;
-      for (const p of this.emits[state]!) {
+      const list = this.emitOf[state]!;
+      for (let k = this.emitStart[list]!, last = this.emitStart[list + 1]!; k < last; k++) {
+        const p = this.emitList[k]!;
         found.push({ payloads: this.patternPayloads[p]!, start: i + 1 - this.patternLength[p]!, end: i + 1, pattern: p });
       }
     }
@@ -884,17 +928,19 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         classes: pair.classes ?? [],
       });
       [pair.a, pair.b, ...(pair.c ? [pair.c] : [])].forEach((list, part) => {
+        const payload: Payload = { kind: 'part', rule, part };
         for (const w of list) {
-          addPhrase(lex, w, { kind: 'part', rule, part }, file.language === 'en');
+          addPhrase(lex, w, payload, file.language === 'en');
           const words = normalisePhrase(w).split(' ');
           if (words.length === 1 && !w.includes('{')) lex.notePart(words[0]!, rule, part);
         }
       });
     }
   }
+  const contextPayloads = new Map<ContextKind, Payload>(CONTEXT_KINDS.map((kind) => [kind, { kind: 'context', context: kind }]));
   for (const ctx of source.contexts) {
     for (const kind of CONTEXT_KINDS) {
-      for (const phrase of ctx.words[kind] ?? []) addPhrase(lex, phrase, { kind: 'context', context: kind });
+      for (const phrase of ctx.words[kind] ?? []) addPhrase(lex, phrase, contextPayloads.get(kind)!);
     }
   }
   lex.seal();

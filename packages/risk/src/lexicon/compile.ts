@@ -213,7 +213,12 @@ export type Match = { payloads: readonly Payload[]; start: number; end: number; 
  */
 export class CompiledLexicon {
   readonly vocab = new Map<string, number>();
-  /** Lexicon words with every letter run cut to one, for inputs like "kiiiill". */
+  /**
+   * Lexicon words with every letter run cut to one, for inputs like "kiiiill": the first word
+   * listed that squeezes to each form. Only forms first claimed by another word ("kil" by
+   * "kill") are kept here; a form first claimed by the word itself (most words have no doubled
+   * letter) is found in `vocab` (see `squeezedId`).
+   */
   private readonly squeezedVocab = new Map<string, number>();
   /**
    * One-typo readings of longer lexicon words — two neighbouring letters swapped ("haet"),
@@ -279,8 +284,11 @@ export class CompiledLexicon {
   /**
    * Evidence for cutting a run-together token: the two halves are neighbours in some phrase
    * (`bigrams`, key left × 2^21 + right) or parts of one pair or frame (`partsOf`, rule × 4 + part).
+   * Once sealed, the bigram keys are one sorted Float64Array (`bigramKeys`): keys beyond small
+   * integers would each be a boxed number in a Set.
    */
-  private readonly bigrams = new Set<number>();
+  private bigrams: Set<number> | null = new Set<number>();
+  private bigramKeys: Float64Array = new Float64Array(0);
   private readonly partsOf = new Map<number, number[]>();
 
   /**
@@ -372,8 +380,21 @@ export class CompiledLexicon {
     list.push(rule * 4 + part);
   }
 
+  private hasBigram(key: number): boolean {
+    if (this.bigrams) return this.bigrams.has(key);
+    const keys = this.bigramKeys;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < keys.length && keys[lo] === key;
+  }
+
   private linked(left: number, right: number): boolean {
-    if (this.bigrams.has(left * 2 ** 21 + right)) return true;
+    if (this.hasBigram(left * 2 ** 21 + right)) return true;
     const a = this.partsOf.get(left);
     const b = this.partsOf.get(right);
     if (!a || !b) return false;
@@ -394,7 +415,8 @@ export class CompiledLexicon {
       this.vocab.set(word, id);
       this.words.push(word);
       const sq = squeeze(word, 1);
-      if (!this.squeezedVocab.has(sq)) this.squeezedVocab.set(sq, id);
+      // `vocab` holding the form means that word (its own squeeze) claimed it when added.
+      if (sq !== word && !this.squeezedVocab.has(sq) && !this.vocab.has(sq)) this.squeezedVocab.set(sq, id);
       // A joined form ("proed" from "pro ed") is an artefact, not an inflection: never stemmed.
       if (!exact) {
         const st = stem(word);
@@ -403,6 +425,11 @@ export class CompiledLexicon {
       }
     }
     return id;
+  }
+
+  /** The first lexicon word that squeezes to `squeezed` (a form with no letter run), if any. */
+  private squeezedId(squeezed: string): number | undefined {
+    return this.squeezedVocab.get(squeezed) ?? this.vocab.get(squeezed);
   }
 
   /**
@@ -437,7 +464,7 @@ export class CompiledLexicon {
       if (id !== undefined) return id;
     }
     if (token.squeezed !== null) {
-      const id = this.squeezedVocab.get(token.squeezed);
+      const id = this.squeezedId(token.squeezed);
       if (id !== undefined) return id;
     }
     const plain = token.variants[0] ?? token.text;
@@ -526,7 +553,7 @@ export class CompiledLexicon {
   addPattern(words: readonly string[], payload: Payload | null, typo = false, joined = false): number {
     if (words.length === 0) return -1;
     const ids = words.map((w) => this.wordId(w, joined));
-    for (let i = 1; i < ids.length; i++) this.bigrams.add(ids[i - 1]! * 2 ** 21 + ids[i]!);
+    for (let i = 1; i < ids.length; i++) this.bigrams!.add(ids[i - 1]! * 2 ** 21 + ids[i]!);
     if (payload && payload.kind !== 'context' && ids.length > 1) this.noteNeighbours(ids);
     if (typo && payload && payload.kind !== 'context') {
       // A single word gets typo readings from four letters; inside a phrase, whose other words
@@ -623,6 +650,10 @@ export class CompiledLexicon {
     }
     this.emitStart[listOf.size] = at;
     for (let state = 0; state < n; state++) this.emitOf[state] = listOf.get(emits[state]!)!;
+    this.bigramKeys = Float64Array.from(this.bigrams ?? []).sort();
+    this.bigrams = null;
+    // Neighbour and part lists exact-sized (a list grown by push keeps spare room).
+    for (const map of [this.follows, this.precedes, this.partsOf]) for (const [k, list] of map) map.set(k, list.slice());
     // Payload lists exact-sized, and one list for each distinct meaning (most are one term's).
     const lists = new Map<string, Payload[]>();
     const payloadIds = new Map<Payload, number>();
@@ -889,6 +920,15 @@ function forms(text: string): Array<{ words: string[]; typo: boolean }> {
   return out;
 }
 
+/** One read-only flag set per distinct combination, shared by the rules that have it (thousands of rules, a few combinations). */
+const flagSets = new Map<string, ReadonlySet<TermFlag>>();
+function flagSet(flags: readonly TermFlag[]): ReadonlySet<TermFlag> {
+  const key = flags.join(',');
+  let set = flagSets.get(key);
+  if (!set) flagSets.set(key, (set = new Set(flags)));
+  return set;
+}
+
 /** Compiles the lexicon source (by default, the YAML files beside the package). */
 export function compileLexicon(source: LexiconSource = readLexicon()): CompiledLexicon {
   const lex = new CompiledLexicon();
@@ -901,7 +941,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         id: slug(file.category, file.language, normalisePhrase(expandAlternatives(term.text).find((t) => t.trim()) ?? '') || 'term', taken),
         category: file.category,
         severity: term.severity as Severity,
-        flags: new Set(term.flags),
+        flags: flagSet(term.flags),
         language: file.language,
         pair: false,
       });
@@ -919,7 +959,7 @@ export function compileLexicon(source: LexiconSource = readLexicon()): CompiledL
         id: slug(file.category, file.language, `${pair.c || pair.needs ? 'frame' : 'pair'} ${pair.id.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()}`, taken),
         category: file.category,
         severity: pair.severity as Severity,
-        flags: new Set(pair.flags),
+        flags: flagSet(pair.flags),
         language: file.language,
         window: pair.window,
         pair: true,

@@ -222,15 +222,10 @@ export class CompiledLexicon {
   private readonly squeezedVocab = new Map<string, number>();
   /**
    * One-typo readings of longer lexicon words — two neighbouring letters swapped ("haet"),
-   * or one inner letter missing ("hatrd") — for the misspellings that slip past exact lists.
-   * A reading that is itself a lexicon word, or that two words share, is not kept.
+   * or one inner letter missing ("hatrd") — for the misspellings that slip past exact lists:
+   * `typoOk[id]` marks the words that get them (see `untypo`).
    */
-  private readonly typoVocab = new Map<string, number>();
-  /**
-   * Lexicon words with one letter masked ("k*ll", "sl*t", "c*ke"), for words pupils write
-   * with an asterisk. A mask two words share is not kept.
-   */
-  private masked: Map<string, number> | null = null;
+  private typoOk: Uint8Array = new Uint8Array(0);
   /** Lexicon words by id. */
   private readonly words: string[] = [];
   /** Lexicon words by stem: the reading of an inflection the lexicon does not list. */
@@ -470,12 +465,10 @@ export class CompiledLexicon {
     const plain = token.variants[0] ?? token.text;
     const mask = plain.includes('*') ? plain : token.variants.find((v) => v.includes('*'));
     if (mask !== undefined) {
-      const id = (this.masked ??= this.indexMasks()).get(mask);
-      return id !== undefined && id >= 0 ? id : -1;
+      return this.unmask(mask);
     }
     if (plain.length < 4 || plain.length > 13 || this.common.has(plain)) return -1;
-    const typo = this.typoVocab.get(plain);
-    return typo !== undefined && typo >= 0 ? typo : -1;
+    return this.untypo(plain);
   }
 
   /**
@@ -528,25 +521,46 @@ export class CompiledLexicon {
     return [new Token(token.text.slice(0, i), token.start, cut), new Token(token.text.slice(i), cut, token.end)];
   }
 
-  private indexTypos(): void {
-    const AMBIGUOUS = -1;
-    const claim = (form: string, id: number) => {
-      if (this.vocab.has(form)) return;
-      const held = this.typoVocab.get(form);
-      this.typoVocab.set(form, held === undefined || held === id ? id : AMBIGUOUS);
+  /** Marks the words that get typo readings: category words (typoWords), Latin letters only. */
+  private markTypos(): void {
+    this.typoOk = new Uint8Array(this.words.length);
+    for (const id of this.typoWords) if (/^[a-z]+$/.test(this.words[id]!)) this.typoOk[id] = 1; // other scripts have other typos
+  }
+
+  /**
+   * The one typo-reading word `plain` is a typo of, or -1: a word with two neighbouring letters
+   * swapped (not the first; "haet") from four letters, or one inner letter dropped ("hatrd")
+   * from six. A reading that is itself a lexicon word, or that two words share, stands for none.
+   * Found by undoing each possible typo (a swap back, each letter put back) and looking the
+   * results up, so no index of every word's typos (41,000 keys) is held.
+   */
+  private untypo(plain: string): number {
+    const n = plain.length;
+    if (n < 4 || this.vocab.has(plain)) return -1;
+    for (let i = 0; i < n; i++) {
+      const c = plain.charCodeAt(i);
+      if (c < 0x61 || c > 0x7a) return -1;
+    }
+    let found = -1;
+    const consider = (word: string): boolean => {
+      const id = this.vocab.get(word);
+      if (id === undefined || this.typoOk[id] !== 1) return true;
+      if (found >= 0 && found !== id) return false; // two words: ambiguous
+      found = id;
+      return true;
     };
-    for (const [word, id] of this.vocab) {
-      if (!this.typoWords.has(id) || !/^[a-z]+$/.test(word)) continue; // Latin only: other scripts have other typos
-      if (word.length >= 4) {
-        for (let i = 1; i < word.length - 1; i++) {
-          if (word[i] === word[i + 1]) continue;
-          claim(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2), id);
-        }
-      }
-      if (word.length >= 6) {
-        for (let i = 1; i < word.length - 1; i++) claim(word.slice(0, i) + word.slice(i + 1), id);
+    for (let i = 1; i < n - 1; i++) {
+      if (plain[i] === plain[i + 1]) continue;
+      if (!consider(plain.slice(0, i) + plain[i + 1] + plain[i] + plain.slice(i + 2))) return -1;
+    }
+    if (n + 1 >= 6) {
+      for (let i = 1; i < n; i++) {
+        const before = plain.slice(0, i);
+        const after = plain.slice(i);
+        for (let c = 0x61; c <= 0x7a; c++) if (!consider(before + String.fromCharCode(c) + after)) return -1;
       }
     }
+    return found;
   }
 
   /** Adds a phrase (already normalised, space-separated words) with a meaning. */
@@ -588,23 +602,35 @@ export class CompiledLexicon {
     return index;
   }
 
-  /** Built on the first masked token: most texts never have one, and compiling stays quick. */
-  private indexMasks(): Map<string, number> {
-    const masked = new Map<string, number>();
-    for (const [word, id] of this.vocab) {
-      if (word.length < 3 || word.length > 12 || !/^[a-z]+$/.test(word)) continue;
-      for (let i = 0; i < word.length; i++) {
-        const key = word.slice(0, i) + '*' + word.slice(i + 1);
-        const held = masked.get(key);
-        masked.set(key, held === undefined || held === id ? id : -1);
-      }
+  /**
+   * The lexicon word a token with one letter masked ("k*ll", "sl*t", "c*ke") stands for, or -1:
+   * the one Latin word of 3–12 letters that fills the star with a letter. A mask two words fill
+   * ("b*g": bag, big…) stands for none. Read by filling the star (26 lookups, and `resolve`
+   * remembers the answer) rather than from an index of every word's masks, which is
+   * 145,000 keys and 11 MB held for good once a masked token turns up.
+   */
+  private unmask(mask: string): number {
+    const star = mask.indexOf('*');
+    if (mask.length < 3 || mask.length > 12 || star < 0 || mask.indexOf('*', star + 1) >= 0) return -1;
+    for (let i = 0; i < mask.length; i++) {
+      const c = mask.charCodeAt(i);
+      if (i !== star && (c < 0x61 || c > 0x7a)) return -1;
     }
-    return masked;
+    const before = mask.slice(0, star);
+    const after = mask.slice(star + 1);
+    let found = -1;
+    for (let c = 0x61; c <= 0x7a; c++) {
+      const id = this.vocab.get(before + String.fromCharCode(c) + after);
+      if (id === undefined) continue;
+      if (found >= 0 && found !== id) return -1;
+      found = id;
+    }
+    return found;
   }
 
   /** Builds failure links breadth-first; call once after the last addPattern. */
   seal(): void {
-    this.indexTypos();
+    this.markTypos();
     const table = this.table;
     const n = this.states;
     this.fail = new Int32Array(n);

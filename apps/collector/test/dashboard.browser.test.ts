@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
-import { auditLog, incidentHistory } from '@haven/db';
+import { auditLog, devices, incidentHistory } from '@haven/db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 
@@ -225,9 +225,26 @@ describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
     expect(await nav.getByRole('link', { name: 'Queue' }).count()).toBe(0);
     expect(await page.getByRole('link', { name: 'Queue' }).count()).toBe(0);
 
+    // A session part stopped while its user was logged in: the technician sees that it
+    // happened and when, never who.
+    await h.database.db
+      .update(devices)
+      .set({
+        sessions: [
+          { osUser: 'pupil.one', state: 'stopped', since: '2026-12-07T10:15:00Z' },
+          { osUser: 'pupil.two', state: 'running', since: '2026-12-07T09:00:00Z' },
+        ],
+        lastTamperAt: new Date('2026-12-07T10:15:00Z'),
+      })
+      .where(eq(devices.id, agent.credential.deviceId));
+    const fleet = JSON.stringify((await api.get('/api/devices')).body);
+    expect(fleet).toContain('"stopped":1');
+    expect(fleet).not.toContain('pupil.');
     await page.goto(`/incidents/${id}`);
     await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
     await page.getByRole('table', { name: 'Devices' }).waitFor();
+    await page.getByText('Monitoring was last stopped by a user at').waitFor();
+    await page.getByText('Stopped while logged in').waitFor();
     const html = await page.content();
     for (const secret of [EVIDENCE_MARKER, TITLE_MARKER, 'Alex Pupil', 'pupil.one', 'Suicide']) expect(html).not.toContain(secret);
     expect(incidentAnswers.filter((s) => s === 200)).toEqual([]);

@@ -216,8 +216,8 @@ export type Device = {
   outboxDepth: number | null;
   droppedEvents: number | null;
   health: Record<string, { state: HealthState | string; detail?: string; lastCaptureAt?: string | null }> | null;
-  /** Per-user session parts; null for agents that do not report them. */
-  sessions: { osUser: string; state: 'running' | 'ended' | 'stopped' | string; since: string; detail?: string }[] | null;
+  /** How many per-user session parts are monitoring, logged out, or stopped while their user was logged in; null for agents that do not report them. */
+  sessions: { running: number; ended: number; stopped: number } | null;
   /** When a session part last stopped while its user was logged in (a tamper signal). */
   lastTamperAt: string | null;
 };

@@ -1,9 +1,15 @@
-import { devices, schools } from '@haven/db';
+import { devices, schools, type DeviceSessions } from '@haven/db';
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { deviceSchools } from '../auth/access';
 import { requirePrincipal } from '../auth/plugin';
 import { ForbiddenError } from '../errors';
+
+function countSessions(sessions: DeviceSessions): { running: number; ended: number; stopped: number } {
+  const out = { running: 0, ended: 0, stopped: 0 };
+  for (const s of sessions) if (s.state in out) out[s.state]++;
+  return out;
+}
 
 /** The fleet as the technician sees it: devices and their health, never captured content. */
 export async function fleetRoutes(app: FastifyInstance): Promise<void> {
@@ -32,8 +38,10 @@ export async function fleetRoutes(app: FastifyInstance): Promise<void> {
       .where(inArray(devices.schoolId, schoolIds))
       .orderBy(asc(schools.name), asc(devices.hostname));
     return {
-      devices: rows.map(({ revokedAt, lastSeenAt, lastTamperAt, ...d }) => ({
+      devices: rows.map(({ revokedAt, lastSeenAt, lastTamperAt, sessions, ...d }) => ({
         ...d,
+        // Counts only: the fleet view is for technicians, who do not see who uses a device.
+        sessions: sessions ? countSessions(sessions) : null,
         lastSeenAt: lastSeenAt?.toISOString() ?? null,
         lastTamperAt: lastTamperAt?.toISOString() ?? null,
         revoked: revokedAt !== null,

@@ -19,6 +19,8 @@ const SESSION_LABELS: Record<string, string> = {
   stopped: 'Stopped while logged in',
 };
 
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const connection = (device: Device): { label: string; tone: string } =>
   device.revoked
     ? { label: 'Revoked', tone: 'revoked' }
@@ -121,19 +123,22 @@ export const DevicesPage = () => {
                       )}
                     </td>
                     <td>
-                      {device.sessions === null || device.sessions.length === 0 ? (
-                        <span className="muted">{device.sessions === null ? 'Not reported' : 'No one logged in'}</span>
+                      {device.sessions === null ? (
+                        <span className="muted">Not reported</span>
+                      ) : device.sessions.running + device.sessions.stopped === 0 ? (
+                        <span className="muted">No one logged in</span>
                       ) : (
                         <ul className="health-list">
-                          {device.sessions.map((s) => (
-                            <li key={s.osUser}>
-                              {s.osUser}: <span className={`health health-${s.state === 'stopped' ? 'failed' : s.state === 'running' ? 'ok' : 'disabled'}`}>{SESSION_LABELS[s.state] ?? humanise(s.state)}</span>
-                              <span className="muted">
-                                {' '}
-                                since <time dateTime={s.since}>{formatDateTime(s.since)}</time>
-                              </span>
+                          {device.sessions.running > 0 ? (
+                            <li>
+                              <span className="health health-ok">{SESSION_LABELS.running}</span>: {plural(device.sessions.running, 'user')}
                             </li>
-                          ))}
+                          ) : null}
+                          {device.sessions.stopped > 0 ? (
+                            <li>
+                              <span className="health health-failed">{SESSION_LABELS.stopped}</span>: {plural(device.sessions.stopped, 'user')}
+                            </li>
+                          ) : null}
                         </ul>
                       )}
                       {device.lastTamperAt ? (

@@ -79,7 +79,7 @@ async function splitPhase(desktop: Desktop, collectorUrl: string, token: string,
   const conf = path.join(dir, `split-${sources}.conf`);
   const socket = path.join(dir, `split-${sources}.sock`);
   writeFileSync(conf, `collector = ${collectorUrl}\nenrol_token = ${token}\ndata_dir = ${path.join(dir, `split-${sources}`)}\nsocket = ${socket}\n`, { mode: 0o600 });
-  const service = AgentProcess.start(['--config', conf], {}, 'service');
+  const service = AgentProcess.serviceAsInstalled(['--config', conf], {});
   await service.waitForLog('Listening for session parts.', 30_000);
   const session = AgentProcess.start(['--socket', socket, '--sources', sources], { DISPLAY: desktop.display }, 'session');
   await session.waitForLog('Connected to the Haven service.', 30_000);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,6 +71,24 @@ export class AgentProcess {
   static start(args: string[], env: Record<string, string>, command: 'run' | 'service' | 'session' = 'run'): AgentProcess {
     // Run as installed: the bin's own interpreter line (and its Node flags) applies.
     const child = spawn(path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), [command, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const a = new AgentProcess(child);
+    createInterface({ input: child.stderr! }).on('line', (l) => a.log.push(l));
+    return a;
+  }
+
+  /**
+   * The service as the Linux package runs it: the Node flags of the systemd unit's ExecStart
+   * (apps/agent/packaging/linux/haven-agent.service), with the repository's bin in place of the
+   * installed one.
+   */
+  static serviceAsInstalled(args: string[], env: Record<string, string>): AgentProcess {
+    const unit = readFileSync(path.join(REPO, 'apps', 'agent', 'packaging', 'linux', 'haven-agent.service'), 'utf8');
+    const exec = /^ExecStart=(.*)$/m.exec(unit)![1]!.split(/\s+/);
+    const flags = exec.slice(1).filter((a) => a.startsWith('--') && exec.indexOf(a) < exec.findIndex((x) => x.endsWith('haven-agent.js')));
+    const child = spawn(process.execPath, [...flags, path.join(REPO, 'apps', 'agent', 'bin', 'haven-agent.js'), 'service', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
-import { auditLog, devices, incidentHistory } from '@haven/db';
+import { auditLog, devices, events, incidentHistory } from '@haven/db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { EVIDENCE_MARKER, TestAgent, TITLE_MARKER } from './support/agent-client';
 
@@ -237,14 +237,22 @@ describeWithChromiumOnEachDriver(`DSL dashboard in Chromium (%s)`, (driver) => {
         lastTamperAt: new Date('2026-12-07T10:15:00Z'),
       })
       .where(eq(devices.id, agent.credential.deviceId));
+    // An event kept with its arrival time (the device's clock said 1999) and one set aside.
+    const [first, second] = await h.database.db.select({ id: events.id }).from(events).where(eq(events.deviceId, agent.credential.deviceId)).limit(2);
+    await h.database.db.update(events).set({ reportedOccurredAt: '1999-01-01T00:00:00Z' }).where(eq(events.id, first!.id));
+    await h.database.db.update(events).set({ groupingFailedAt: new Date(), groupingError: 'test' }).where(eq(events.id, (second ?? first)!.id));
     const fleet = JSON.stringify((await api.get('/api/devices')).body);
     expect(fleet).toContain('"stopped":1');
+    expect(fleet).toContain('"clockWrongEvents":1');
+    expect(fleet).toContain('"setAsideEvents":1');
     expect(fleet).not.toContain('pupil.');
     await page.goto(`/incidents/${id}`);
     await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
     await page.getByRole('table', { name: 'Devices' }).waitFor();
     await page.getByText('Monitoring was last stopped by a user at').waitFor();
     await page.getByText('Stopped while logged in').waitFor();
+    await page.getByText('Clock wrong: 1 event in the last 7 days kept with the time they arrived.', { exact: false }).waitFor();
+    await page.getByText('1 event set aside', { exact: false }).waitFor();
     const html = await page.content();
     for (const secret of [EVIDENCE_MARKER, TITLE_MARKER, 'Alex Pupil', 'pupil.one', 'Suicide']) expect(html).not.toContain(secret);
     expect(incidentAnswers.filter((s) => s === 200)).toEqual([]);

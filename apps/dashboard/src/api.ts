@@ -220,6 +220,10 @@ export type Device = {
   sessions: { running: number; ended: number; stopped: number } | null;
   /** When a session part last stopped while its user was logged in (a tamper signal). */
   lastTamperAt: string | null;
+  /** Events in the last 7 days kept with their arrival time because the device's clock was wrong. */
+  clockWrongEvents: number;
+  /** Events set aside because grouping them into incidents failed. */
+  setAsideEvents: number;
 };
 
 export type LiveMessage =

@@ -1,5 +1,5 @@
 import { devices, schools, type DeviceSessions } from '@haven/db';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { deviceSchools } from '../auth/access';
 import { requirePrincipal } from '../auth/plugin';
@@ -32,6 +32,11 @@ export async function fleetRoutes(app: FastifyInstance): Promise<void> {
         health: devices.health,
         sessions: devices.sessions,
         lastTamperAt: devices.lastTamperAt,
+        // Events kept with the time they arrived because the device's clock was not believable
+        // (docs/protocol.md §6), in the last 7 days: the device's clock needs fixing.
+        clockWrongEvents: sql<number>`(select count(*)::int from events e where e.device_id = ${devices.id} and e.reported_occurred_at is not null and e.received_at > now() - interval '7 days')`,
+        // Events set aside because grouping them failed (docs/operations.md).
+        setAsideEvents: sql<number>`(select count(*)::int from events e where e.device_id = ${devices.id} and e.grouping_failed_at is not null)`,
       })
       .from(devices)
       .innerJoin(schools, eq(schools.id, devices.schoolId))

@@ -141,6 +141,16 @@ export const DevicesPage = () => {
                           ) : null}
                         </ul>
                       )}
+                      {device.clockWrongEvents > 0 ? (
+                        <p className="tamper" role="note">
+                          Clock wrong: {plural(device.clockWrongEvents, 'event')} in the last 7 days kept with the time they arrived. Check this device&rsquo;s date and time.
+                        </p>
+                      ) : null}
+                      {device.setAsideEvents > 0 ? (
+                        <p className="tamper" role="note">
+                          {plural(device.setAsideEvents, 'event')} set aside: they could not be grouped into incidents (see the operations guide).
+                        </p>
+                      ) : null}
                       {device.lastTamperAt ? (
                         <p className="tamper" role="note">
                           Monitoring was last stopped by a user at <time dateTime={device.lastTamperAt}>{formatDateTime(device.lastTamperAt)}</time>.

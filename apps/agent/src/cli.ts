@@ -79,7 +79,7 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
         return await session(values.socket ?? defaultSocketPath(), parseSources(values.sources));
       case 'run': {
         if (!values.config && !values.collector) throw new UsageError('--config is required (a file with at least "collector = URL")');
-        const config: AgentConfig = values.config ? readConfigFile(values.config) : { ...readConfigText(`collector = ${values.collector}`) };
+        const config: AgentConfig = values.config ? readConfigFile(values.config) : parseConfig(`collector = ${values.collector}`, '--collector');
         const dataDir = path.resolve(values['data-dir'] ?? config.dataDir);
         return await standalone({ ...config, collector: values.collector ?? config.collector, dataDir }, parseSources(values.sources));
       }
@@ -93,10 +93,6 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<numbe
     }
     throw err;
   }
-}
-
-function readConfigText(text: string): AgentConfig {
-  return parseConfig(text, '--collector');
 }
 
 function configOrDefault(file: string | undefined): AgentConfig | null {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
+import { sqlClient } from '../../../packages/agent-core/test/support/postgres';
 import { CollectorProcess, freePort } from '../../../packages/agent-core/test/support/processes';
 
 const exec = promisify(execFile);
@@ -127,10 +128,7 @@ describeInstalled(`the .deb on this machine: install, two users, tamper, remove,
       .map((l) => /\s\.(\/\S*)/.exec(l)?.[1])
       .filter((p): p is string => !!p && p !== '/');
     db = await createTestDatabase('postgres');
-    const { default: postgres } = await import('postgres');
-    const client = postgres(db.url, { max: 1, onnotice: () => undefined });
-    sql = async (q) => (await client.unsafe(q)) as unknown as Row[];
-    end = () => client.end();
+    ({ sql, end } = await sqlClient(db.url));
     const port = await freePort();
     collector = await CollectorProcess.start(port, db.url, path.join(dir, 'collector'));
     token = collector.firstToken!;

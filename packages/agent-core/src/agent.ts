@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
@@ -8,7 +7,8 @@ import { writeFileAtomic } from './atomic-file';
 import { obtainCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
-import { DEFAULT_POLICY, policyHealth, POLICY_FILE, readPolicy, writePolicy } from './policy';
+import { DEFAULT_POLICY, policyHealth } from './policy';
+import { PolicyStore } from './policy-store';
 import { Capture } from './capture';
 import { defaultSources, type Source } from './sources/source';
 import type { Observation } from './transform/to-event';
@@ -55,11 +55,9 @@ export class Agent {
   private outbox!: Outbox;
   private link: Link | null = null;
   private capture: Capture | null = null;
-  private policy: Policy = DEFAULT_POLICY;
-  private policyError: string | null = null;
+  private policies!: PolicyStore;
   private credential: Credential | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
-  private policyWatcher: FSWatcher | null = null;
   private readonly osUser = safeUser();
 
   constructor(private readonly options: AgentOptions) {}
@@ -70,17 +68,11 @@ export class Agent {
     this.outbox = new Outbox({ dir: dataDir });
     const r = this.outbox.recovery;
     if (r.truncatedBytes > 0) log('warn', `The outbox had a damaged tail (${r.reason}); ${r.truncatedBytes} bytes were cut and ${r.pending} events kept.`);
-    this.loadPolicy();
-    // The policy file is watched: a technician's edit, or a policy the collector pushed and this
-    // agent wrote atomically, takes effect without a restart.
-    this.policyWatcher = watch(dataDir, { depth: 0, ignoreInitial: true });
-    this.policyWatcher.on('all', (_event, file) => {
-      if (path.basename(file) !== POLICY_FILE) return;
-      this.loadPolicy();
-      if (!this.policyError) log('info', 'The policy file changed; the new policy is in force.', { threshold: this.policy.threshold });
+    this.policies = new PolicyStore(dataDir, log);
+    await this.policies.start(() => {
+      if (!this.policies.error) log('info', 'The policy file changed; the new policy is in force.', { threshold: this.policy.threshold });
       this.writeStatus();
     });
-    await new Promise<void>((resolve) => this.policyWatcher!.once('ready', () => resolve()));
 
     // Compile the lexicon now, once, rather than on the first thing a pupil types.
     defaultScorer();
@@ -94,8 +86,7 @@ export class Agent {
       backoff: this.options.backoff,
       log: (level, message) => log(level, message),
       onPolicy: (policy) => {
-        writePolicy(dataDir, policy);
-        this.loadPolicy();
+        this.policies.save(policy);
         log('info', 'A new policy from the collector is in force.');
       },
       onStatus: () => this.writeStatus(),
@@ -119,8 +110,7 @@ export class Agent {
   }
 
   stop(): void {
-    void this.policyWatcher?.close();
-    this.policyWatcher = null;
+    this.policies?.stop();
     void this.capture?.stop();
     this.link?.stop();
     if (this.statusTimer) clearInterval(this.statusTimer);
@@ -147,11 +137,8 @@ export class Agent {
     return obtainCredential({ dataDir, collector, enrolToken: enrollToken ?? null, agentVersion: AGENT_VERSION, log });
   }
 
-  private loadPolicy(): void {
-    const read = readPolicy(this.options.dataDir, this.policy);
-    this.policy = read.policy;
-    if (read.error && read.error !== this.policyError) this.options.log('error', `${read.error}; keeping the policy in force.`);
-    this.policyError = read.error;
+  private get policy(): Policy {
+    return this.policies?.policy ?? DEFAULT_POLICY;
   }
 
   status(): AgentStatus {
@@ -172,7 +159,7 @@ export class Agent {
         // A count, not the names: status.json is readable by anyone on the device.
         usersWithAgeBands: Object.keys(this.policy.userAgeBands ?? {}).length,
       },
-      policyError: this.policyError,
+      policyError: this.policies?.error ?? null,
       updatedAt: new Date().toISOString(),
     };
   }

@@ -1,7 +1,6 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
 import type { AgentEvent, Policy, SessionReport, SourceHealth } from '@haven/protocol';
 import { AGENT_VERSION, type Logger } from './version';
 import { writeFileAtomic } from './atomic-file';
@@ -11,7 +10,8 @@ import { peerOf, userHasProcesses, userName, type PeerCredentials } from './ipc/
 import { obtainCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
 import { Outbox } from './outbox/outbox';
-import { DEFAULT_POLICY, policyForUser, policyHealth, POLICY_FILE, readPolicy, writePolicy } from './policy';
+import { DEFAULT_POLICY, policyForUser, policyHealth } from './policy';
+import { PolicyStore } from './policy-store';
 
 export type ServiceOptions = {
   config: AgentConfig;
@@ -54,9 +54,7 @@ export class AgentService {
   private outbox!: Outbox;
   private link: Link | null = null;
   private credential: Credential | null = null;
-  private policy: Policy = DEFAULT_POLICY;
-  private policyError: string | null = null;
-  private policyWatcher: FSWatcher | null = null;
+  private policies!: PolicyStore;
   private server: Server | null = null;
   private readonly connections = new Set<Connection>();
   private readonly sessions = new Map<number, SessionState>();
@@ -73,14 +71,8 @@ export class AgentService {
     this.outbox = new Outbox({ dir: config.dataDir });
     const r = this.outbox.recovery;
     if (r.truncatedBytes > 0) log('warn', `The outbox had a damaged tail (${r.reason}); ${r.truncatedBytes} bytes were cut and ${r.pending} events kept.`);
-    this.loadPolicy();
-    this.policyWatcher = watch(config.dataDir, { depth: 0, ignoreInitial: true });
-    this.policyWatcher.on('all', (_e, file) => {
-      if (path.basename(file) !== POLICY_FILE) return;
-      this.loadPolicy();
-      this.broadcastPolicy();
-    });
-    await new Promise<void>((resolve) => this.policyWatcher!.once('ready', () => resolve()));
+    this.policies = new PolicyStore(config.dataDir, log);
+    await this.policies.start(() => this.broadcastPolicy());
 
     this.credential = await obtainCredential({
       dataDir: config.dataDir,
@@ -109,8 +101,7 @@ export class AgentService {
       backoff: this.options.backoff,
       log: (level, message) => log(level, message),
       onPolicy: (policy) => {
-        writePolicy(config.dataDir, policy);
-        this.loadPolicy();
+        this.policies.save(policy);
         this.broadcastPolicy();
         log('info', 'A new policy from the collector is in force.');
       },
@@ -129,7 +120,7 @@ export class AgentService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    void this.policyWatcher?.close();
+    this.policies?.stop();
     for (const c of this.connections) c.socket.destroy();
     for (const s of this.sessions.values()) if (s.check) clearTimeout(s.check);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -138,6 +129,10 @@ export class AgentService {
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.writeStatus();
     this.outbox?.close();
+  }
+
+  private get policy(): Policy {
+    return this.policies?.policy ?? DEFAULT_POLICY;
   }
 
   status(): ServiceStatus {
@@ -153,7 +148,7 @@ export class AgentService {
       sessions: counts,
       outboxDepth: this.outbox?.depth ?? 0,
       droppedEvents: this.outbox?.dropped ?? 0,
-      policyError: this.policyError,
+      policyError: this.policies?.error ?? null,
       updatedAt: new Date().toISOString(),
     };
   }
@@ -334,13 +329,6 @@ export class AgentService {
   private broadcastPolicy(): void {
     for (const c of this.connections) if (c.greeted) this.send(c, { type: 'policy', policy: policyForUser(this.policy, c.osUser) });
     this.writeStatus();
-  }
-
-  private loadPolicy(): void {
-    const read = readPolicy(this.options.config.dataDir, this.policy);
-    this.policy = read.policy;
-    if (read.error && read.error !== this.policyError) this.options.log('error', `${read.error}; keeping the policy in force.`);
-    this.policyError = read.error;
   }
 
   private writeStatus(): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@haven/db/testing';
 import { Desktop, waitFor } from './support/desktop';
 import { AgentProcess, CollectorProcess, freePort } from './support/processes';
-import { describeWithPostgres } from './support/postgres';
+import { describeWithPostgres, sqlClient } from './support/postgres';
 
 type Row = { source: string; category: string; severity: number; evidence: { match: string } };
 
@@ -35,10 +35,7 @@ describeWithPostgres('the headless agent against a real collector on PostgreSQL'
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'haven-e2e-'));
     db = await createTestDatabase('postgres');
-    const { default: postgres } = await import('postgres');
-    const client = postgres(db.url, { max: 1, onnotice: () => undefined });
-    sql = async (q) => (await client.unsafe(q)) as unknown as Row[];
-    end = () => client.end();
+    ({ sql, end } = await sqlClient<Row>(db.url));
     port = await freePort();
     collector = await CollectorProcess.start(port, db.url, path.join(dir, 'collector'));
     token = collector.firstToken!;

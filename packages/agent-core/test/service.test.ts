@@ -10,7 +10,7 @@ import { readConfigFile } from '../src/config';
 import type { Source, SourceContext } from '../src/sources/source';
 import { waitFor } from './support/desktop';
 import { CollectorProcess, freePort, REPO } from './support/processes';
-import { describeWithPostgres } from './support/postgres';
+import { describeWithPostgres, sqlClient } from './support/postgres';
 
 type Row = Record<string, any>;
 
@@ -66,10 +66,7 @@ describeWithPostgres('the split agent: a service and per-user session parts over
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'haven-split-'));
     db = await createTestDatabase('postgres');
-    const { default: postgres } = await import('postgres');
-    const client = postgres(db.url, { max: 1, onnotice: () => undefined });
-    sql = async (q) => (await client.unsafe(q)) as unknown as Row[];
-    end = () => client.end();
+    ({ sql, end } = await sqlClient(db.url));
     const port = await freePort();
     collector = await CollectorProcess.start(port, db.url, path.join(dir, 'collector'));
     socketPath = path.join(dir, 'run', 'agent.sock');

@@ -64,6 +64,29 @@ describeWithChromiumOnEachDriver(`why flagged, on the incident page in Chromium 
     expect(pageErrors).toEqual([]);
   });
 
+  it('shows the learned model as its own kind, with its confidence and what it raised', async () => {
+    const id = await sendGrouped(h, agent, {
+      osUser: 'pupil.learned',
+      category: 'cse',
+      severity: 3,
+      ruleIds: ['learned.cse', 'cse.en.pair_older_secrecy'],
+      explanation: [
+        { ruleId: 'learned.cse', category: 'cse', kind: 'learned', base: 3, adjustments: [], severity: 3, confidence: 91 },
+        { ruleId: 'cse.en.pair_older_secrecy', category: 'cse', kind: 'pair', base: 2, adjustments: [{ name: 'learned', delta: 1 }], severity: 3 },
+      ],
+    });
+    const section = await timeline(id);
+    const reasons = section.getByRole('list', { name: 'Why flagged' });
+    const first = reasons.locator(':scope > li').nth(0);
+    expect(await first.innerText()).toMatch(/^learned\.cse \(the learned model \(the words it relied on are marked in the evidence\), 91% confident\), severity 3/);
+    const second = reasons.locator(':scope > li').nth(1);
+    const raised = second.getByRole('list', { name: 'What changed the severity of cse.en.pair_older_secrecy' });
+    expect(await raised.getByRole('listitem').allInnerTexts()).toEqual(['+1 the learned model agreeing']);
+    // The explanation carries no captured text: nothing of the evidence is on the page before a reveal.
+    expect(await section.innerText()).not.toMatch(/confidence|features/);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('falls back to the general sentence and the rule ids for an older agent’s event', async () => {
     const id = await sendGrouped(h, agent, { osUser: 'pupil.older', category: 'bullying', severity: 3, ruleIds: ['bullying.en.insult.1'] });
     const section = await timeline(id);

@@ -65,8 +65,8 @@ export type EventSource = 'title' | 'keys' | 'screen';
 export type ReasonView = {
   ruleId: string;
   category: string;
-  kind: 'term' | 'pair' | 'frame';
-  /** "a listed phrase", "two words near each other", "a pattern of words". */
+  kind: 'term' | 'pair' | 'frame' | 'learned';
+  /** "a listed phrase", "two words near each other", "a pattern of words", "the learned model". */
   kindLabel: string;
   /** The rule's own severity, before context. */
   base: number;
@@ -77,6 +77,8 @@ export type ReasonView = {
   classes?: string[];
   needs?: string[];
   corroboratedBy?: string;
+  /** learned: the model's probability for the category, in per cent. */
+  confidence?: number;
 };
 
 export type EventView = {

@@ -76,8 +76,11 @@ const name = z.string().regex(NAME, { message: 'must be a lower-case name of at 
 export const ExplanationEntrySchema = z.object({
   ruleId,
   category: CategorySchema,
-  /** term: a listed phrase; pair: two words near each other; frame: word classes near each other. */
-  kind: z.enum(['term', 'pair', 'frame']),
+  /**
+   * term: a listed phrase; pair: two words near each other; frame: word classes near each other;
+   * learned: the learned model (the words it relied on are the event's matches, in the evidence).
+   */
+  kind: z.enum(['term', 'pair', 'frame', 'learned']),
   /** The rule's own severity, before context. */
   base: SeveritySchema,
   /** Each context rule that moved the severity, in the order applied (delta 0 for a cap). */
@@ -88,6 +91,8 @@ export const ExplanationEntrySchema = z.object({
   needs: z.array(name).max(MAX_EXPLANATION_NAMES).optional(),
   /** The other rule of the category that raised this one. */
   corroboratedBy: ruleId.optional(),
+  /** learned: the model's probability for the category, in whole per cent. */
+  confidence: z.int().min(0).max(100).optional(),
 });
 export type ExplanationEntry = z.infer<typeof ExplanationEntrySchema>;
 

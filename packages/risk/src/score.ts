@@ -1,6 +1,7 @@
 import { compileLexicon, type CompiledLexicon, type Match, type Rule } from './lexicon/compile';
 import { CONTEXT_KINDS, type ContextKind } from './lexicon/source';
 import { isLaughter, stem, tokenize, Token } from './normalise';
+import { Model } from './model/model';
 import { CATEGORY_PRIORITY, clampSeverity, type Category, type Severity } from './taxonomy';
 
 export type Source = 'title' | 'keys' | 'screen';
@@ -35,8 +36,12 @@ export type Adjustment = { name: string; delta: number };
 export type Reason = {
   ruleId: string;
   category: Category;
-  /** term: a listed phrase; pair: two words near each other; frame: word classes near each other, with a context it needs. */
-  kind: 'term' | 'pair' | 'frame';
+  /**
+   * term: a listed phrase; pair: two words near each other; frame: word classes near each other,
+   * with a context it needs; learned: the learned model (src/model), its words marked by the
+   * matches' offsets.
+   */
+  kind: 'term' | 'pair' | 'frame' | 'learned';
   /** The rule's own severity before context. */
   base: Severity;
   /** Boosters and dampeners in the order applied; `corroborated` when a second rule of the category agreed. */
@@ -49,6 +54,14 @@ export type Reason = {
   needs?: string[];
   /** The other rule that corroborated this one. */
   corroboratedBy?: string;
+  /** learned: the model's probability for the category, in per cent. */
+  confidence?: number;
+  /**
+   * learned: the (stemmed) words and word pairs that carried the score, strongest first. Words
+   * of the captured text: for the device and evaluation only, never sent (the wire's explanation
+   * carries no captured text; the words are marked in the evidence by the matches instead).
+   */
+  features?: string[];
 };
 
 export type ScoreResult = {
@@ -152,12 +165,28 @@ const WINDOW_CHARS = 8192;
 const WINDOW_OVERLAP = 512;
 
 export class Scorer {
-  constructor(readonly lexicon: CompiledLexicon) {}
+  constructor(
+    readonly lexicon: CompiledLexicon,
+    /** The learned signal, consulted where the lexicon says less than 3 (see `learned`). */
+    readonly model: Model | null = null,
+  ) {}
+
+  /** The last text read and its tokens, so the learned model need not tokenize it again. */
+  private lastText: string | null = null;
+  private lastTokens: readonly Token[] = [];
 
   score(text: string, options: ScoreOptions): ScoreResult {
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
     // A screen's first line is usually the window's own header ("E-safety lesson Year 8", "Chemistry Worksheet 4").
     const header = options.source === 'screen' && educational === null ? this.titleIsEducational(firstLine(text)) : false;
+    const result = this.scoreLexicon(text, options, educational, header);
+    if (!this.model || result.severity >= 4 || educational === true || header) return result;
+    // The model reads the first 200 words: of a long screen, its start.
+    const tokens = this.lastText === text ? this.lastTokens : tokenize(text.slice(0, 4096));
+    return learned(this.model, tokens, result, options);
+  }
+
+  private scoreLexicon(text: string, options: ScoreOptions, educational: boolean | null, header: boolean): ScoreResult {
     if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options, educational, header);
     let best: ScoreResult | null = null;
     const seen = new Set<string>();
@@ -193,6 +222,8 @@ export class Scorer {
   /** Words of a text and every lexicon match in them; words run together ("ihate") are split. */
   private read(text: string, search = false, title = false): { tokens: Token[]; found: Match[] } {
     let tokens = tokenize(text);
+    this.lastText = text;
+    this.lastTokens = tokens;
     if (search && tokens.length && (SEARCH_OPENERS.has(tokens[0]!.text) || (title && tokens.some((t) => SEARCH_SITES.has(t.text))))) {
       tokens = tokens.map((t, i) => {
         const own = SEARCH_REFLEXIVE.get(t.text) ?? (t.text === 'you' && SEARCH_SUBJECT_BEFORE.has(tokens[i - 1]?.text ?? '') ? 'i' : undefined);
@@ -682,11 +713,57 @@ function summarise(scored: Array<Scored>): ScoreResult {
   };
 }
 
+/**
+ * The learned signal beside the lexicon, where the lexicon said less than 4 (src/model: trained
+ * on Haven's own phrasings with hard negatives beside every theme; it reads the first 200 words).
+ * - Agreeing with the lexicon's category from `raise`: a 2 becomes 3; a 2 or 3 becomes 4 when
+ *   the model is sure (`high`) and rates it severe (`severe`). Adjustment `learned`.
+ * - On its own (the lexicon found nothing of that category at its level): its category at
+ *   `lowSeverity` (1: logged for the weekly digest) from `threshold`, 3 from `high`, 4 when also
+ *   severe — at most `aloneMax`.
+ * Its match marks the words that carried it, so the evidence shows them; its reason names them
+ * (on the device only) and its confidence.
+ */
+function learned(model: Model, tokens: readonly Token[], result: ScoreResult, options: ScoreOptions): ScoreResult {
+  const guess = model.predict(tokens, Math.min(model.threshold, model.raise));
+  if (!guess) return result;
+  const shift = AGE_SHIFT[options.ageBand ?? 'secondary'][guess.category] ?? 0;
+  const cap = CATEGORY_CAP[guess.category] ?? 5;
+  const confidence = Math.round(guess.probability * 100);
+  const severe = guess.probability >= model.high && guess.severe >= model.severe;
+  if (result.category === guess.category && guess.probability >= model.raise && result.severity >= 2) {
+    const target = Math.min(cap, severe ? 4 : 3);
+    if (target <= result.severity) return result;
+    const severity = target as Severity;
+    const delta = severity - result.severity;
+    const top = result.reasons[0];
+    const reasons = top ? [{ ...top, adjustments: [...top.adjustments, { name: 'learned', delta }], severity }, ...result.reasons.slice(1)] : result.reasons;
+    const matches = result.matches.map((m, i) => (i === 0 ? { ...m, severity } : m));
+    return { ...result, severity, matches, reasons, explanation: `${result.explanation}; learned model agrees (${confidence}%${severe ? ', severe' : ''}) (+${delta}) → ${severity}` };
+  }
+  const base = (guess.probability >= model.high ? (severe ? 4 : 3) : guess.probability >= model.threshold ? model.lowSeverity : 0) as Severity;
+  const severity = clampSeverity(Math.min(base + shift, model.aloneMax, cap));
+  if (severity <= result.severity) return result;
+  const why = model.explain(tokens, guess);
+  if (!why) return result;
+  const adjustments: Adjustment[] = shift ? [{ name: `age_${options.ageBand}`, delta: shift }] : [];
+  const ruleId = `learned.${guess.category}`;
+  const reason: Reason = { ruleId, category: guess.category, kind: 'learned', base, adjustments, severity, confidence, features: why.features };
+  const match: ScoredMatch = { ruleId, category: guess.category, severity, start: why.start, end: why.end };
+  return {
+    category: guess.category,
+    severity,
+    matches: [match, ...result.matches],
+    explanation: `${ruleId} (${base}) ${confidence}%${severe ? ' severe' : ''} [${why.features.join(', ')}]${shift ? ` age (${shift > 0 ? '+' : ''}${shift})` : ''} → ${severity}${result.severity ? `; ${result.explanation}` : ''}`,
+    reasons: [reason, ...result.reasons].slice(0, 10),
+  };
+}
+
 let shared: Scorer | null = null;
 
-/** The scorer with the lexicon that ships with the package, compiled on first use. */
+/** The scorer with the lexicon and learned model that ship with the package, loaded on first use. */
 export function defaultScorer(): Scorer {
-  if (!shared) shared = new Scorer(compileLexicon());
+  if (!shared) shared = new Scorer(compileLexicon(), Model.shipped());
   return shared;
 }
 

@@ -136,6 +136,7 @@ const KIND_LABELS: Record<string, string> = {
   term: 'a listed phrase',
   pair: 'two words near each other',
   frame: 'a pattern of words',
+  learned: 'the learned model (the words it relied on are marked in the evidence)',
 };
 
 /**
@@ -164,6 +165,7 @@ export const ADJUSTMENT_LABELS: Record<string, string> = {
   age_staff: 'a member of staff',
   cap: 'the highest severity for the category',
   corroborated: 'a second rule agreeing',
+  learned: 'the learned model agreeing',
 };
 
 export const adjustmentLabel = (name: string): string => ADJUSTMENT_LABELS[name] ?? name;

@@ -69,6 +69,8 @@ export function toExplanation(reasons: readonly Reason[], category: string): Exp
       ...(r.classes?.length ? { classes: [...new Set(r.classes)].slice(0, MAX_EXPLANATION_NAMES) } : {}),
       ...(r.needs?.length ? { needs: [...new Set(r.needs)].slice(0, MAX_EXPLANATION_NAMES) } : {}),
       ...(r.corroboratedBy ? { corroboratedBy: r.corroboratedBy } : {}),
+      // The learned model's words (r.features) are captured text: never sent; its confidence is a number.
+      ...(r.confidence !== undefined ? { confidence: r.confidence } : {}),
     };
     const checked = ExplanationEntrySchema.safeParse(entry);
     if (checked.success) out.push(checked.data);

@@ -13,13 +13,15 @@ export type EvidenceRecord = { match: string; before: string; after: string };
 export type ExplanationRecord = {
   ruleId: string;
   category: string;
-  kind: 'term' | 'pair' | 'frame';
+  kind: 'term' | 'pair' | 'frame' | 'learned';
   base: number;
   adjustments: { name: string; delta: number }[];
   severity: number;
   classes?: string[];
   needs?: string[];
   corroboratedBy?: string;
+  /** learned: the model's probability for the category, in per cent. */
+  confidence?: number;
 };
 
 /**

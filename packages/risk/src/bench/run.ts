@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
 import { compileLexicon } from '../lexicon/compile';
 import { readLexicon } from '../lexicon/source';
+import { Model } from '../model/model';
 import { Scorer } from '../score';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -63,18 +64,25 @@ function main(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heap0 = process.memoryUsage().heapUsed;
+  const buffers0 = process.memoryUsage().arrayBuffers;
   // The source is dropped once compiled, so the heap figure is what the compiled scorer alone
-  // keeps (as defaultScorer() does): the session part's memory budget.
-  const { scorer, compileMs } = (() => {
+  // keeps (as defaultScorer() does): the session part's memory budget. The learned model's
+  // weights live in one typed array (array-buffer memory, counted beside the heap).
+  const { scorer, compileMs, modelMs } = (() => {
     const src = readLexicon();
     let built!: Scorer;
+    let model: Model | null = null;
     const ms = timeIt(() => {
       built = new Scorer(compileLexicon(src));
     });
-    return { scorer: built, compileMs: ms };
+    const mms = timeIt(() => {
+      model = Model.shipped();
+    });
+    return { scorer: new Scorer(built.lexicon, model), compileMs: ms, modelMs: mms };
   })();
   gc?.();
   const retainedMB = (process.memoryUsage().heapUsed - heap0) / 1e6;
+  const buffersMB = (process.memoryUsage().arrayBuffers - buffers0) / 1e6;
   const rssMiB = process.memoryUsage().rss / 1024 / 1024;
   const source = readLexicon();
   const ruleCount = scorer.lexicon.rules.length;
@@ -84,13 +92,16 @@ function main(): void {
   process.stdout.write(
     `Haven risk scorer — ${ruleCount} rules, ${scorer.lexicon.vocab.size} words, ${scorer.lexicon.stateCount} automaton states\n` +
       `  lexicon compile (first, cold)    ${compileMs.toFixed(1)} ms (warm, best of 3, below)\n` +
-      `  retained heap after compile      ${retainedMB.toFixed(1)} MB${gc ? '' : ' (run with --expose-gc for a settled figure)'}, RSS ${rssMiB.toFixed(0)} MiB\n` +
+      `  learned model load               ${scorer.model ? `${modelMs.toFixed(1)} ms` : 'none shipped'}\n` +
+      `  retained heap after compile      ${retainedMB.toFixed(1)} MB${gc ? '' : ' (run with --expose-gc for a settled figure)'} + ${buffersMB.toFixed(1)} MB typed arrays, RSS ${rssMiB.toFixed(0)} MiB\n` +
       `corpus: ${texts.length} texts, ${(bytes / 1e6).toFixed(2)} MB\n`,
   );
   const compileOnly = Math.min(...[0, 1, 2].map(() => timeIt(() => compileLexicon(source))));
   process.stdout.write(`  compile alone (best of 3)        ${compileOnly.toFixed(1)} ms\n`);
 
-  const haven = throughput('haven score()', texts, (t) => scorer.score(t, { source: 'keys' }));
+  const haven = throughput(scorer.model ? 'haven score() (lexicon + learned)' : 'haven score()', texts, (t) => scorer.score(t, { source: 'keys' }));
+  const lexiconOnly = new Scorer(scorer.lexicon);
+  const lexAlone = scorer.model ? throughput('haven score(), lexicon alone', texts, (t) => lexiconOnly.score(t, { source: 'keys' })) : haven;
 
   const obscenity = new RegExpMatcher({ ...englishDataset.build(), ...englishRecommendedTransformers });
   const peer1 = throughput('obscenity (English dataset)', texts, (t) => obscenity.getAllMatches(t));
@@ -131,6 +142,9 @@ function main(): void {
       rules: ruleCount,
       compileMs: +compileOnly.toFixed(1),
       retainedHeapMB: +retainedMB.toFixed(1),
+      typedArraysMB: +buffersMB.toFixed(1),
+      modelLoadMs: +modelMs.toFixed(1),
+      lexiconAloneMbps: +lexAlone.mbps.toFixed(2),
       mbps: +haven.mbps.toFixed(2),
       phrasesPerSecond: Math.round(haven.phrasesPerSecond),
       p99Micros: +(p99 * 1000).toFixed(1),

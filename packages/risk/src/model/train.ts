@@ -1,39 +1,40 @@
 /**
  * Trains the learned signal (model.ts) reproducibly: fixed seed, fixed data, fixed order.
  *
- * Data — tune rows only (check rows are never read), from sources whose licence allows shipping
- * a model (train README): the authored sets' tune split (Haven's own); from ../shared/train the
- * positives of openai_moderation (MIT), xstest (CC BY), simplesafetytests (CC BY),
- * ailuminate_demo (CC BY), toxigen_prompts (CDLA-Permissive) and advbench (MIT), and benign rows
+ * Data: Haven's own training data (train-data/, written from the coverage map by writers who
+ * never read an evaluation row; the `holdout` writer's rows are never trained on), and from
+ * ../shared/train only sources whose licence allows shipping a model (train README): benign rows
  * of gsm8k (MIT), literature_gutenberg (public domain), clinc150 (CC BY 3.0), goemotions
- * (Apache-2.0), xstest safe prompts and toxigen neutral statements. Not used: GPL (ETHOS,
- * HateXplain copy) and non-commercial (HatEval, Alpaca) sources, nor tweeteval_benign.
+ * (Apache-2.0), xstest safe prompts (CC BY) and toxigen neutral statements (CDLA-Permissive),
+ * tune split only. No evaluation row (authored or public) is trained on unless
+ * HAVEN_TRAIN_WITH_TUNE=1 (an experiment: it is how the earlier model learned rows, not concerns).
  *
- * An experiment: it does not ship. On the check split it added 1–3.5 points of core recall while
- * hard-negative and HateCheck non-hateful false alerts rose (see the package README), so the
- * scorer does not load it.
- *
- *   npm run train:model -w @haven/risk      writes ../model-experiment.json (outside the repo)
- *   npm run eval -w @haven/risk -- --model ../model-experiment.json
- *   HAVEN_HOLDOUT_THEMES=a,b node dist/model/train.js --out FILE   leave themes out
+ *   npm run train -w @haven/risk              writes model/weights.json
+ *   node dist/model/train.js --out FILE       elsewhere (experiments)
+ *   HAVEN_HOLDOUT_WRITERS=w-a  HAVEN_HOLDOUT_LANGS=pl,ro  HAVEN_HOLDOUT_THEMES=a,b   leave out
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { TRAIN_DIR, loadEval, partOf, themeOf } from '../eval/data';
+import { TRAIN_DIR, loadEval } from '../eval/data';
 import { isTune } from '../eval/split';
-import { features, HASH_BITS } from './features';
-import { CLASSES, type ModelFile } from './model';
+import { features } from './features';
+import { CLASSES, COLS, lengthScale, MODEL_DIR, quantise, writeModel, type Model } from './model';
+import { HOLDOUT_WRITER, loadOwn, type OwnRow } from './own-data';
 
-const POSITIVE_SOURCES = ['openai_moderation', 'xstest', 'simplesafetytests', 'ailuminate_demo', 'toxigen_prompts', 'advbench_alpaca'];
-const BENIGN_SOURCES = ['gsm8k', 'literature_gutenberg', 'clinc150', 'goemotions', 'xstest', 'toxigen_prompts', 'openai_moderation'];
+const BENIGN_SOURCES = ['gsm8k', 'literature_gutenberg', 'clinc150', 'goemotions', 'xstest', 'toxigen_prompts'];
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** Benign rows per file at most (taken evenly by line), so training stays a few seconds. */
-const BENIGN_PER_FILE = Number(process.env.HAVEN_BENIGN_PER_FILE ?? 20000);
-const EPOCHS = Number(process.env.HAVEN_EPOCHS ?? 4);
-const L2 = Number(process.env.HAVEN_L2 ?? 1e-4);
-const LR = Number(process.env.HAVEN_LR ?? 0.1);
+const BENIGN_PER_FILE = num('HAVEN_BENIGN_PER_FILE', 40000);
+const EPOCHS = num('HAVEN_EPOCHS', 5);
+const L2 = num('HAVEN_L2', 1e-5);
+const LR = num('HAVEN_LR', 0.2);
+const OWN_WEIGHT = num('HAVEN_OWN_WEIGHT', 3);
+const OWN_NONE_WEIGHT = num('HAVEN_OWN_NONE_WEIGHT', 3);
 const NONE = CLASSES.length - 1;
 
-type Example = { ids: Int32Array; label: number; weight: number };
+/** `severe`: 1 for a concern its writer rated 4–5, 0 for one rated 1–3, −1 when not known or not a concern. */
+export type Example = { ids: Int32Array; label: number; weight: number; severe: number };
+export type Holdout = { writers?: ReadonlySet<string>; langs?: ReadonlySet<string>; themes?: (row: OwnRow) => boolean };
 
 function mulberry32(seed: number): () => number {
   return () => {
@@ -44,37 +45,50 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-export function trainingSet(holdoutThemes: ReadonlySet<string> = new Set()): Example[] {
+const labelOf = (c: string | null | undefined) => (c ? CLASSES.indexOf(c as (typeof CLASSES)[number]) : NONE);
+
+export function ownExamples(rows: readonly OwnRow[], holdout: Holdout = {}): Example[] {
   const out: Example[] = [];
-  const label = (c: string | undefined) => (c ? CLASSES.indexOf(c as (typeof CLASSES)[number]) : NONE);
-  // Authored rows (tune only): the closest data to pupils' own words, weighted up.
-  for (const r of loadEval().filter((x) => x.split === 'tune' && x.source.startsWith('authored'))) {
-    const theme = themeOf(r);
-    if (theme && holdoutThemes.has(theme)) continue;
-    out.push({ ids: features(r.text).ids, label: label(r.expect.category), weight: partOf(r) === 'negative' ? 6 : 4 });
+  for (const r of rows) {
+    if (r.writer === HOLDOUT_WRITER || holdout.writers?.has(r.writer) || holdout.langs?.has(r.lang) || holdout.themes?.(r)) continue;
+    out.push({ ids: features(r.text).ids, label: labelOf(r.label), weight: r.label ? OWN_WEIGHT : OWN_NONE_WEIGHT, severe: r.label ? (r.severity >= 4 ? 1 : 0) : -1 });
   }
-  for (const name of new Set([...POSITIVE_SOURCES, ...BENIGN_SOURCES])) {
-    const file = path.join(TRAIN_DIR, `${name}.jsonl`);
+  return out;
+}
+
+export function benignExamples(dir = TRAIN_DIR): Example[] {
+  const out: Example[] = [];
+  for (const name of BENIGN_SOURCES) {
+    const file = path.join(dir, `${name}.jsonl`);
     if (!existsSync(file)) continue;
     const lines = readFileSync(file, 'utf8').split('\n');
-    const benignEvery = Math.max(1, Math.floor(lines.length / BENIGN_PER_FILE));
+    const every = Math.max(1, Math.floor(lines.length / BENIGN_PER_FILE));
     lines.forEach((line, i) => {
-      if (!line.trim() || !isTune(`${name}:${i}`)) return;
+      if (!line.trim() || i % every !== 0 || !isTune(`${name}:${i}`)) return;
       const row = JSON.parse(line) as { text: string; labels: string[] };
-      if (row.labels.length) {
-        if (POSITIVE_SOURCES.includes(name)) out.push({ ids: features(row.text).ids, label: label(row.labels[0]), weight: 1 });
-      } else if (BENIGN_SOURCES.includes(name) && i % benignEvery === 0) {
-        out.push({ ids: features(row.text).ids, label: NONE, weight: 1 });
-      }
+      if (!row.labels.length) out.push({ ids: features(row.text).ids, label: NONE, weight: 1, severe: -1 });
     });
   }
   return out;
 }
 
+/** Tune rows of the authored sets: only for the experiment that shows why they are not used. */
+export function tuneExamples(): Example[] {
+  return loadEval()
+    .filter((r) => r.split === 'tune' && r.source.startsWith('authored'))
+    .map((r) => ({ ids: features(r.text).ids, label: labelOf(r.expect.category), weight: 3, severe: r.expect.category ? ((r.expect.min ?? 0) >= 4 ? 1 : 0) : -1 }));
+}
+
+export function trainingSet(holdout: Holdout = {}): Example[] {
+  const data = [...ownExamples(loadOwn(), holdout), ...benignExamples()];
+  if (process.env.HAVEN_TRAIN_WITH_TUNE === '1') data.push(...tuneExamples());
+  return data;
+}
+
 export function train(data: Example[]): { bias: Float64Array; w: Map<number, Float64Array> } {
   const K = CLASSES.length;
   const w = new Map<number, Float64Array>();
-  const bias = new Float64Array(K);
+  const bias = new Float64Array(COLS);
   const rand = mulberry32(20261207);
   const order = data.map((_, i) => i);
   const z = new Float64Array(K);
@@ -86,10 +100,13 @@ export function train(data: Example[]): { bias: Float64Array; w: Map<number, Flo
     const lr = LR / (1 + epoch);
     for (const k of order) {
       const ex = data[k]!;
-      z.set(bias);
+      // Features that repeat in one text count once per occurrence; long texts are scaled down so
+      // a screen does not outweigh a phrase.
+      const scale = lengthScale(ex.ids.length);
+      z.set(bias.subarray(0, K));
       for (const id of ex.ids) {
         const ws = w.get(id);
-        if (ws) for (let c = 0; c < K; c++) z[c]! += ws[c]!;
+        if (ws) for (let c = 0; c < K; c++) z[c]! += ws[c]! * scale;
       }
       let max = -Infinity;
       for (const v of z) max = Math.max(max, v);
@@ -99,10 +116,23 @@ export function train(data: Example[]): { bias: Float64Array; w: Map<number, Flo
       for (let c = 0; c < K; c++) {
         const g = z[c]! / sum - (c === ex.label ? 1 : 0);
         bias[c]! -= step * g * 0.1;
+        if (Math.abs(g) < 1e-4) continue;
         for (const id of ex.ids) {
           let ws = w.get(id);
-          if (!ws) w.set(id, (ws = new Float64Array(K)));
-          ws[c]! -= step * (g + L2 * ws[c]!);
+          if (!ws) w.set(id, (ws = new Float64Array(COLS)));
+          ws[c]! -= step * (g * scale + L2 * ws[c]!);
+        }
+      }
+      // The severity column: logistic, on concerns whose severity is known.
+      if (ex.severe >= 0) {
+        let zs = bias[K]!;
+        for (const id of ex.ids) zs += (w.get(id)?.[K] ?? 0) * scale;
+        const g = 1 / (1 + Math.exp(-zs)) - ex.severe;
+        bias[K]! -= step * g * 0.1;
+        for (const id of ex.ids) {
+          let ws = w.get(id);
+          if (!ws) w.set(id, (ws = new Float64Array(COLS)));
+          ws[K]! -= step * (g * scale + L2 * ws[K]!);
         }
       }
     }
@@ -110,28 +140,29 @@ export function train(data: Example[]): { bias: Float64Array; w: Map<number, Flo
   return { bias, w };
 }
 
-export function toFile(model: { bias: Float64Array; w: Map<number, Float64Array> }, trainedOn: string): ModelFile {
-  const scale = 1000;
-  const weights: Record<string, number[]> = {};
-  for (const [id, ws] of model.w) {
-    // Weights too small to move a probability are dropped: the file stays small.
-    if (Math.max(...ws.map(Math.abs)) < 0.05) continue;
-    weights[id] = Array.from(ws, (x) => Math.round(x * scale));
-  }
-  return { hashBits: HASH_BITS, classes: [...CLASSES], bias: Array.from(model.bias, (x) => +x.toFixed(4)), weights, scale, threshold: 0.6, high: 0.85, trainedOn };
+/** Probability thresholds: the model alone reports its class at 2 from THRESHOLD, at 3 from HIGH. */
+export const THRESHOLD = num('HAVEN_THRESHOLD', 0.6);
+export const HIGH = num('HAVEN_HIGH', 0.8);
+export const RAISE = num('HAVEN_RAISE', 0.5);
+export const SEVERE_AT = num('HAVEN_SEVERE', 0.7);
+export const ALONE_MAX = num('HAVEN_ALONE_MAX', 4);
+export const LOW_SEVERITY = num('HAVEN_LOW_SEVERITY', 1);
+
+export function trainModel(data: Example[], trainedOn: string): Model {
+  const { bias, w } = train(data);
+  return quantise(bias, w, { threshold: THRESHOLD, high: HIGH, raise: RAISE, severe: SEVERE_AT, aloneMax: ALONE_MAX, lowSeverity: LOW_SEVERITY, trainedOn });
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
   const outArg = args.indexOf('--out');
-  if (outArg < 0) throw new Error('--out FILE is required: the experimental model does not ship');
-  const out = path.resolve(args[outArg + 1]!);
-  const holdout = new Set((process.env.HAVEN_HOLDOUT_THEMES ?? '').split(',').filter(Boolean));
+  const out = path.resolve(outArg >= 0 ? args[outArg + 1]! : MODEL_DIR);
+  mkdirSync(out, { recursive: true });
+  const set = (name: string) => new Set((process.env[name] ?? '').split(',').filter(Boolean));
+  const themes = set('HAVEN_HOLDOUT_THEMES');
   const t0 = Date.now();
-  const data = trainingSet(holdout);
-  const model = train(data);
-  const file = toFile(model, `${data.length} examples (tune split only); seed 20261207; ${EPOCHS} epochs`);
-  writeFileSync(out, JSON.stringify(file));
-  process.stdout.write(`${data.length} examples, ${Object.keys(file.weights).length} features kept → ${out} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  const data = trainingSet({ writers: set('HAVEN_HOLDOUT_WRITERS'), langs: set('HAVEN_HOLDOUT_LANGS'), themes: themes.size ? (r) => themes.has(r.theme) : undefined });
+  const model = trainModel(data, `${data.length} examples: train-data without the holdout writer, benign tune rows of ${BENIGN_SOURCES.join(', ')}; seed 20261207; ${EPOCHS} epochs`);
+  const { buckets, bytes } = writeModel(model, out);
+  process.stdout.write(`${data.length} examples, ${buckets} buckets kept (${(bytes / 1e6).toFixed(2)} MB) → ${out} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
 }
-

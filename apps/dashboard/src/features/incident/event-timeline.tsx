@@ -9,7 +9,8 @@ const signed = (delta: number): string => (delta > 0 ? `+${delta}` : delta < 0 ?
 /** One rule the device matched: its id and kind, its own severity, what moved it, where it ended. */
 const Reason = ({ reason }: { reason: ReasonView }) => (
   <li>
-    <code>{reason.ruleId}</code> ({reason.kindLabel}), severity {reason.base}
+    <code>{reason.ruleId}</code> ({reason.kindLabel}
+    {reason.confidence !== undefined && <>, {reason.confidence}% confident</>}), severity {reason.base}
     {reason.adjustments.length > 0 && (
       <ul aria-label={`What changed the severity of ${reason.ruleId}`}>
         {reason.adjustments.map((a, i) => (

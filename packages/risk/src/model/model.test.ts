@@ -97,6 +97,22 @@ describe('the learned model', () => {
     expect(Array.from(model.probabilities('zorp blick tonight'))).toEqual(Array.from(before));
   });
 
+  it('answers the same with its quick bound as from the full probabilities', () => {
+    const vocab = ['zorp', 'blick', 'frindle', 'the', 'park', 'homework', 'tonight', 'coming', 'again', 'cat', 'lol', 'x', 'quiet'];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let k = 0; k < 2000; k++) {
+      const text = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => vocab[Math.floor(rand() * vocab.length)]).join(' ');
+      for (const min of [0.3, 0.5, 0.6, 0.9]) {
+        const p = model.probabilities(text);
+        let best = 0;
+        for (let c = 1; c < CLASSES.length - 1; c++) if (p[c]! > p[best]!) best = c;
+        const expected = p[best]! >= min ? CLASSES[best] : null;
+        expect(model.predict(text, min)?.category ?? null).toBe(expected);
+      }
+    }
+  });
+
   it('is written and read back unchanged; a corrupt or mismatched file is refused clearly', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'haven-model-'));
     writeModel(model, dir);

@@ -64,9 +64,10 @@ export function parseOwn(content: string, writer: string, file: string): OwnRow[
 export function loadOwn(dir = TRAIN_DATA_DIR): OwnRow[] {
   if (!existsSync(dir)) return [];
   const rows: OwnRow[] = [];
-  for (const writer of readdirSync(dir).sort()) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (!entry.isDirectory()) continue;
+    const writer = entry.name;
     const wdir = path.join(dir, writer);
-    if (!existsSync(wdir) || !readdirSync(wdir, { withFileTypes: true }).length) continue;
     for (const file of readdirSync(wdir).filter((f) => f.endsWith('.txt')).sort()) {
       rows.push(...parseOwn(readFileSync(path.join(wdir, file), 'utf8'), writer, file));
     }

@@ -174,6 +174,8 @@ export class Scorer {
   /** The last text read and its tokens, so the learned model need not tokenize it again. */
   private lastText: string | null = null;
   private lastTokens: readonly Token[] = [];
+  /** The context kinds found in the last window scored (bits of KIND_BIT). */
+  private lastPresent = 0;
 
   score(text: string, options: ScoreOptions): ScoreResult {
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
@@ -182,8 +184,9 @@ export class Scorer {
     const result = this.scoreLexicon(text, options, educational, header);
     if (!this.model || result.severity >= 4 || educational === true || header) return result;
     // The model reads the first 200 words: of a long screen, its start.
-    const tokens = this.lastText === text ? this.lastTokens : tokenize(text.slice(0, 4096));
-    return learned(this.model, tokens, result, options);
+    const same = this.lastText === text;
+    const tokens = same ? this.lastTokens : tokenize(text.slice(0, 4096));
+    return learned(this.model, tokens, result, options, same ? this.lastPresent : 0);
   }
 
   private scoreLexicon(text: string, options: ScoreOptions, educational: boolean | null, header: boolean): ScoreResult {
@@ -277,8 +280,14 @@ export class Scorer {
   private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
     // A search title or a typed question ("how do you …") is about the searcher.
     const { tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys', options.source === 'title');
-    // Most text holds context words ("i", "you") and nothing to score: stop before building context.
-    if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) return nothingFound();
+    // Most text holds context words ("i", "you") and nothing to score: stop before building context
+    // (noting which kinds are present, for the learned part).
+    if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) {
+      let present = 0;
+      for (const m of found) for (const p of m.payloads) if (p.kind === 'context') present |= KIND_BIT[p.context];
+      this.lastPresent = present;
+      return nothingFound();
+    }
 
     const n = tokens.length + 1;
     const ctx: Context = {
@@ -332,6 +341,7 @@ export class Scorer {
       ctx.inside[i]! |= KIND_BIT.joking;
     }
     ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && (ctx.present & KIND_BIT.educational_titles) !== 0));
+    this.lastPresent = ctx.present;
 
 
     const scored: Array<Scored> = [];
@@ -724,14 +734,28 @@ function summarise(scored: Array<Scored>): ScoreResult {
  * Its match marks the words that carried it, so the evidence shows them; its reason names them
  * (on the device only) and its confidence.
  */
-function learned(model: Model, tokens: readonly Token[], result: ScoreResult, options: ScoreOptions): ScoreResult {
+/**
+ * Words that say a text is about a concern rather than one (news, quoting someone to report
+ * them, a lesson's "we learned about"): the model does not read them as the lexicon's rules do,
+ * so its own report is lowered by 2 and it raises nothing.
+ */
+const LEARNED_DAMPENERS: Array<[ContextKind, string]> = [
+  ['reporting', 'reporting'],
+  ['quoting', 'quoted'],
+  ['discussing', 'educational'],
+];
+
+function learned(model: Model, tokens: readonly Token[], result: ScoreResult, options: ScoreOptions, present: number): ScoreResult {
   const guess = model.predict(tokens, Math.min(model.threshold, model.raise));
   if (!guess) return result;
+  const dampers = LEARNED_DAMPENERS.filter(([kind]) => (present & KIND_BIT[kind]) !== 0).map(([, name]) => name);
   const shift = AGE_SHIFT[options.ageBand ?? 'secondary'][guess.category] ?? 0;
   const cap = CATEGORY_CAP[guess.category] ?? 5;
   const confidence = Math.round(guess.probability * 100);
   const severe = guess.probability >= model.high && guess.severe >= model.severe;
-  if (result.category === guess.category && guess.probability >= model.raise && result.severity >= 2) {
+  if (dampers.length) {
+    if (result.category === guess.category) return result;
+  } else if (result.category === guess.category && guess.probability >= model.raise && result.severity >= 2) {
     const target = Math.min(cap, severe ? 4 : 3);
     if (target <= result.severity) return result;
     const severity = target as Severity;
@@ -742,11 +766,13 @@ function learned(model: Model, tokens: readonly Token[], result: ScoreResult, op
     return { ...result, severity, matches, reasons, explanation: `${result.explanation}; learned model agrees (${confidence}%${severe ? ', severe' : ''}) (+${delta}) → ${severity}` };
   }
   const base = (guess.probability >= model.high ? (severe ? 4 : 3) : guess.probability >= model.threshold ? model.lowSeverity : 0) as Severity;
-  const severity = clampSeverity(Math.min(base + shift, model.aloneMax, cap));
+  const damp = dampers.length ? -2 : 0;
+  const severity = clampSeverity(Math.min(base + shift + damp, model.aloneMax, cap));
   if (severity <= result.severity) return result;
   const why = model.explain(tokens, guess);
   if (!why) return result;
   const adjustments: Adjustment[] = shift ? [{ name: `age_${options.ageBand}`, delta: shift }] : [];
+  if (damp) adjustments.push({ name: dampers[0]!, delta: damp });
   const ruleId = `learned.${guess.category}`;
   const reason: Reason = { ruleId, category: guess.category, kind: 'learned', base, adjustments, severity, confidence, features: why.features };
   const match: ScoredMatch = { ruleId, category: guess.category, severity, start: why.start, end: why.end };
@@ -754,7 +780,7 @@ function learned(model: Model, tokens: readonly Token[], result: ScoreResult, op
     category: guess.category,
     severity,
     matches: [match, ...result.matches],
-    explanation: `${ruleId} (${base}) ${confidence}%${severe ? ' severe' : ''} [${why.features.join(', ')}]${shift ? ` age (${shift > 0 ? '+' : ''}${shift})` : ''} → ${severity}${result.severity ? `; ${result.explanation}` : ''}`,
+    explanation: `${ruleId} (${base}) ${confidence}%${severe ? ' severe' : ''} [${why.features.join(', ')}]${shift ? ` age (${shift > 0 ? '+' : ''}${shift})` : ''}${damp ? ` ${dampers[0]} (${damp})` : ''} → ${severity}${result.severity ? `; ${result.explanation}` : ''}`,
     reasons: [reason, ...result.reasons].slice(0, 10),
   };
 }

@@ -111,8 +111,10 @@ export function features(input: string | readonly Token[], withNames = false): F
     const raw = modelWord(tokens, i);
     const word = stem(raw);
     const h = stemHash(word);
-    ids.push(unigramId(h));
-    if (withNames) {
+    // A group's name says nothing by itself: only the words beside it do (its pairs).
+    const group = raw === GROUP;
+    if (!group) ids.push(unigramId(h));
+    if (withNames && !group) {
       names.push(word);
       spans.push([t.start, t.end]);
     }
@@ -127,7 +129,7 @@ export function features(input: string | readonly Token[], withNames = false): F
     prevHash = h;
     prevStart = t.start;
     const from = ids.length;
-    const end = charGramIds(raw, ids, from);
+    const end = group ? from : charGramIds(raw, ids, from);
     if (withNames) {
       for (let k = from; k < end; k++) {
         names.push(`#${raw}`);

@@ -77,6 +77,11 @@ describe('features', () => {
     expect(word('polish my shoes', 0)).toBe('polish');
     expect(word('pakis')).not.toBe(GROUP);
   });
+
+  it('a group’s name carries nothing alone, only beside other words', () => {
+    expect(features('muslims').ids).toHaveLength(0);
+    expect(features('muslims are').ids.length).toBe(features('are').ids.length + 1);
+  });
 });
 
 describe('the learned model', () => {
@@ -177,6 +182,17 @@ describe('the scorer with a learned part', () => {
     const educational = new Scorer(compileLexicon({ ...source, contexts: [{ file: 'context.en.yaml', language: 'en', words }] }), model);
     expect(under('Untitled - Notepad').severity).toBeGreaterThan(0);
     expect(educational.score('the zorp blick is coming', { source: 'keys', title: 'Revision notes - Word' }).severity).toBe(0);
+  });
+
+  it('lowers its own report under news, quoting or a lesson’s discussion, and raises nothing there', () => {
+    const words = { reporting: ['headline'], quoting: ['saying'] } as unknown as ContextFile['words'];
+    const withContext = new Scorer(compileLexicon({ ...source, contexts: [{ file: 'context.en.yaml', language: 'en', words }] }), model);
+    const plain = withContext.score('the zorp blick is coming', { source: 'keys' });
+    const news = withContext.score('headline the zorp blick is coming', { source: 'keys' });
+    expect(news.severity).toBe(Math.max(0, plain.severity - 2));
+    if (news.severity > 0) expect(news.reasons[0]!.adjustments).toContainEqual({ name: 'reporting', delta: -2 });
+    const quoted = withContext.score('saying frindle frindle again', { source: 'keys' });
+    expect(quoted.severity).toBe(2);
   });
 
   it('leaves text the model does not recognise to the lexicon', () => {

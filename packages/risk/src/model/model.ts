@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stem, tokenize, type Token } from '../normalise';
 import { CATEGORY_PRIORITY, type Category } from '../taxonomy';
-import { bigramId, charGramIds, features, HASH_BITS, MAX_WORDS, modelWord, stemHash, unigramId } from './features';
+import { bigramId, charGramIds, features, GROUP, HASH_BITS, MAX_WORDS, modelWord, stemHash, unigramId } from './features';
 
 /** Classes: the categories in priority order, then "none". */
 export const CLASSES: readonly (Category | 'none')[] = [...CATEGORY_PRIORITY, 'none'];
@@ -127,8 +127,12 @@ export class Model {
     const slot = this.wordIndex.size;
     const h = stemHash(stem(raw));
     const ids = raw.length < 500 ? this.scratch : new Int32Array(2 * raw.length + 8);
-    ids[0] = unigramId(h);
-    const n = charGramIds(raw, ids, 1);
+    // A group's name has no features of its own, only its pairs (features.ts).
+    let n = 0;
+    if (raw !== GROUP) {
+      ids[0] = unigramId(h);
+      n = charGramIds(raw, ids, 1);
+    }
     const base = slot * COLS;
     for (let c = 0; c < COLS; c++) this.wordSums[base + c] = 0;
     for (let i = 0; i < n; i++) {

@@ -166,3 +166,14 @@ describe('normaliser: txt-speak numbers, trailing masks, money', () => {
     expect(words('costs £5')).toEqual(['costs', '5']);
   });
 });
+
+describe('Token.reading', () => {
+  it('is the first variant, else the text, whether or not the variants were worked out first', () => {
+    const text = 'goin k1ll kill walkin in £££ $uicide ev3ry1 hello n0 sl*t sewerslide مرحبا kiiill 2day ok';
+    const quick = tokenize(text).map((t) => t.reading);
+    const slow = tokenize(text).map((t) => t.variants[0] ?? t.text);
+    expect(quick).toEqual(slow);
+    expect(quick).toContain('walking');
+    expect(quick).toContain('kill');
+  });
+});

@@ -32,6 +32,15 @@ export class Token {
   }
 
   /**
+   * The token's first reading (`variants[0]`, else `text`): for a plain lower-case word that
+   * no reading changes, the text itself without working out the variants.
+   */
+  get reading(): string {
+    if (this.leet === undefined && plainWord(this.text)) return this.text;
+    return this.variants[0] ?? this.text;
+  }
+
+  /**
    * For a token with a run of three or more of one letter ("kiiiill"): every run cut to one
    * letter ("kil"), to look up among lexicon words squeezed the same way ("kill" → "kil").
    */
@@ -228,6 +237,16 @@ function gDropped(text: string): readonly string[] {
     if (c < 0x61 || c > 0x7a) return NONE;
   }
   return [text + 'g'];
+}
+
+/** a–z only, and not a dropped-g candidate ("goin"): `leetVariants` gives it no reading. */
+function plainWord(text: string): boolean {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return n < 5 || text.charCodeAt(n - 1) !== 0x6e || text.charCodeAt(n - 2) !== 0x69;
 }
 
 /** Leetspeak readings of a token that mixes letters with digits or symbols. */

@@ -8,7 +8,7 @@
  */
 import { stem, tokenize, type Token } from '../normalise';
 
-export const HASH_BITS = 18;
+export const HASH_BITS = 17;
 const MASK = (1 << HASH_BITS) - 1;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -63,7 +63,7 @@ export type Features = { ids: Int32Array; names: string[]; spans: Array<[number,
 export const MAX_WORDS = 200;
 
 /** The word a token gives the model: its first reading (leetspeak decoded), as the lexicon sees it. */
-export const tokenWord = (t: Token): string => t.variants[0] ?? t.text;
+export const tokenWord = (t: Token): string => t.reading;
 
 /**
  * Groups protected by the Equality Act 2010 (and the nationalities and faiths pupils name) are
@@ -86,15 +86,16 @@ const GROUP_ADJECTIVES: ReadonlySet<string> = new Set(
 );
 const PEOPLE: ReadonlySet<string> = new Set('people person persons men women man woman folk folks kids lads guys girls boys students pupils community communities family families children teens teenagers'.split(' '));
 
+/** 1: a group's name; 2: a group's name before a word for people; 0: neither. */
+export const groupKind = (raw: string): number => (GROUP_NOUNS.has(raw) ? 1 : GROUP_ADJECTIVES.has(raw) ? 2 : 0);
+/** Whether token i + 1 is a word for people (after a kind-2 word, the two name a group). */
+export const peopleNext = (tokens: readonly Token[], i: number): boolean => i + 1 < tokens.length && PEOPLE.has(tokenWord(tokens[i + 1]!));
+
 /** The word the model reads for token i: the group class for a group's name, else `tokenWord`. */
 export function modelWord(tokens: readonly Token[], i: number): string {
   const raw = tokenWord(tokens[i]!);
-  if (GROUP_NOUNS.has(raw)) return GROUP;
-  if (GROUP_ADJECTIVES.has(raw)) {
-    const next = tokens[i + 1];
-    if (next && PEOPLE.has(tokenWord(next))) return GROUP;
-  }
-  return raw;
+  const kind = groupKind(raw);
+  return kind === 1 || (kind === 2 && peopleNext(tokens, i)) ? GROUP : raw;
 }
 
 /** Every feature of a text (training, and naming what carried a prediction). */

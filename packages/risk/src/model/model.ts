@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stem, tokenize, type Token } from '../normalise';
 import { CATEGORY_PRIORITY, type Category } from '../taxonomy';
-import { bigramId, charGramIds, features, GROUP, HASH_BITS, MAX_WORDS, modelWord, stemHash, unigramId } from './features';
+import { bigramId, charGramIds, GROUP, groupKind, HASH_BITS, MAX_WORDS, peopleNext, stemHash, tokenWord, unigramId } from './features';
 
 /** Classes: the categories in priority order, then "none". */
 export const CLASSES: readonly (Category | 'none')[] = [...CATEGORY_PRIORITY, 'none'];
@@ -103,6 +103,7 @@ export class Model {
   private readonly wordSums = new Int32Array(CACHE_WORDS * COLS);
   private readonly wordCounts = new Int32Array(CACHE_WORDS);
   private readonly wordHashes = new Int32Array(CACHE_WORDS);
+  private readonly wordKinds = new Uint8Array(CACHE_WORDS);
   private readonly scratch = new Int32Array(1024);
   private readonly sums = new Int32Array(COLS);
   private readonly z = new Float64Array(COLS);
@@ -116,6 +117,13 @@ export class Model {
   private generation = 0;
   private readonly slots = new Int32Array(MAX_WORDS);
   private readonly pairs = new Int32Array(MAX_WORDS);
+
+  /** The cache slot of token i's word, as `modelWord` reads it (a group's name is the group class). */
+  private slotOf(tokens: readonly Token[], i: number): number {
+    const slot = this.word(tokenWord(tokens[i]!));
+    const kind = this.wordKinds[slot]!;
+    return kind === 0 || (kind === 2 && !peopleNext(tokens, i)) ? slot : this.word(GROUP);
+  }
 
   private word(raw: string): number {
     const hit = this.wordIndex.get(raw);
@@ -141,6 +149,7 @@ export class Model {
     }
     this.wordCounts[slot] = n;
     this.wordHashes[slot] = h;
+    this.wordKinds[slot] = groupKind(raw);
     let lift = -Infinity;
     for (let c = 0; c < NONE; c++) lift = Math.max(lift, this.scales[c]! * this.wordSums[base + c]! - this.scales[NONE]! * this.wordSums[base + NONE]!);
     this.wordBounds[slot] = lift;
@@ -182,7 +191,7 @@ export class Model {
     let prev = 0;
     const words = Math.min(tokens.length, MAX_WORDS);
     for (let i = 0; i < words; i++) {
-      const slot = this.word(modelWord(tokens, i));
+      const slot = this.slotOf(tokens, i);
       const h = this.wordHashes[slot]!;
       const base = slot * COLS;
       for (let c = 0; c < COLS; c++) sums[c]! += this.wordSums[base + c]!;
@@ -211,7 +220,7 @@ export class Model {
     let n = 0;
     let prev = 0;
     for (let i = 0; i < words; i++) {
-      const slot = this.word(modelWord(tokens, i));
+      const slot = this.slotOf(tokens, i);
       const h = this.wordHashes[slot]!;
       this.slots[i] = slot;
       bound += this.wordBounds[slot]!;
@@ -251,25 +260,33 @@ export class Model {
   explain(input: string | readonly Token[], guess: Guess): Prediction | null {
     const tokens = typeof input === 'string' ? tokenize(input) : input;
     const best = CLASSES.indexOf(guess.category);
-    const f = features(tokens, true);
-    // What each feature added for this class over "none"; a word's unigram and character grams
-    // are summed into the word, so the explanation names words and word pairs, not fragments.
+    // What each word (its unigram and character grams, summed in the cache) and each word pair
+    // added for this class over "none": the explanation names words and pairs, not fragments.
+    const lift = (sums: Int32Array | Int8Array, at: number) => sums[at + best]! * this.scales[best]! - sums[at + NONE]! * this.scales[NONE]!;
     const byWord = new Map<string, { w: number; span: [number, number] }>();
-    f.names.forEach((name, i) => {
-      const base = f.ids[i]! * COLS;
-      const w = this.weights[base + best]! * this.scales[best]! - this.weights[base + NONE]! * this.scales[NONE]!;
-      const span = f.spans[i]!;
-      const key = name.includes(' ') ? name : `@${span[0]}`;
-      const e = byWord.get(key);
+    const add = (name: string, w: number, span: [number, number]) => {
+      const e = byWord.get(name);
       if (e) e.w += w;
-      else byWord.set(key, { w, span });
-    });
-    const words = new Map<number, string>();
-    f.names.forEach((name, i) => {
-      if (!name.startsWith('#') && !name.includes(' ')) words.set(f.spans[i]![0], name);
-    });
+      else byWord.set(name, { w, span });
+    };
+    const words = Math.min(tokens.length, MAX_WORDS);
+    let prevStem = '';
+    let prevHash = 0;
+    let prevStart = 0;
+    for (let i = 0; i < words; i++) {
+      const t = tokens[i]!;
+      const slot = this.slotOf(tokens, i);
+      const h = this.wordHashes[slot]!;
+      const isGroup = this.wordCounts[slot] === 0;
+      const stemmed = isGroup ? GROUP : stem(tokenWord(t));
+      if (!isGroup) add(stemmed, lift(this.wordSums, slot * COLS), [t.start, t.end]);
+      if (i > 0) add(`${prevStem} ${stemmed}`, lift(this.weights, bigramId(prevHash, h) * COLS), [prevStart, t.end]);
+      prevStem = stemmed;
+      prevHash = h;
+      prevStart = t.start;
+    }
     const carried = [...byWord]
-      .map(([key, v]) => ({ name: key.startsWith('@') ? (words.get(v.span[0]) ?? key) : key, ...v }))
+      .map(([name, v]) => ({ name, ...v }))
       .filter((x) => x.w > 0)
       .sort((a, b) => b.w - a.w);
     const top: string[] = [];

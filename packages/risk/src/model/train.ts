@@ -142,7 +142,7 @@ export function train(data: Example[]): { bias: Float64Array; w: Map<number, Flo
 
 /** Probability thresholds: the model alone reports its class at 2 from THRESHOLD, at 3 from HIGH. */
 export const THRESHOLD = num('HAVEN_THRESHOLD', 0.6);
-export const HIGH = num('HAVEN_HIGH', 0.8);
+export const HIGH = num('HAVEN_HIGH', 0.85);
 export const RAISE = num('HAVEN_RAISE', 0.5);
 export const SEVERE_AT = num('HAVEN_SEVERE', 0.7);
 export const ALONE_MAX = num('HAVEN_ALONE_MAX', 4);

@@ -174,7 +174,7 @@ function holdoutReport(lexOnly: Scorer, full: Scorer, lines: string[]): void {
     }
   });
   const f = (ok: number, n: number) => `${((ok / n) * 100).toFixed(1).padStart(5)}% (${ok}/${n})`;
-  lines.push('', `Holdout writer (${rows.length} rows by a writer who never saw the training data; never trained on): lexicon alone → with the learned part`);
+  lines.push('', `Holdout writers (${rows.length} rows by two writers who never saw the training data; never trained on): lexicon alone → with the learned part`);
   for (const [k, [n, x, y]] of [...groups].sort(([p], [q]) => p.localeCompare(q))) lines.push(`    ${k.padEnd(30)} ${f(x, n).padEnd(18)} → ${f(y, n)}`);
 }
 

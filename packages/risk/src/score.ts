@@ -167,7 +167,7 @@ const WINDOW_OVERLAP = 512;
 export class Scorer {
   constructor(
     readonly lexicon: CompiledLexicon,
-    /** The learned signal, consulted where the lexicon says less than 3 (see `learned`). */
+    /** The learned signal, consulted where the lexicon says less than 4 (see `learned`). */
     readonly model: Model | null = null,
   ) {}
 
@@ -724,17 +724,6 @@ function summarise(scored: Array<Scored>): ScoreResult {
 }
 
 /**
- * The learned signal beside the lexicon, where the lexicon said less than 4 (src/model: trained
- * on Haven's own phrasings with hard negatives beside every theme; it reads the first 200 words).
- * - Agreeing with the lexicon's category from `raise`: a 2 becomes 3; a 2 or 3 becomes 4 when
- *   the model is sure (`high`) and rates it severe (`severe`). Adjustment `learned`.
- * - On its own (the lexicon found nothing of that category at its level): its category at
- *   `lowSeverity` (1: logged for the weekly digest) from `threshold`, 3 from `high`, 4 when also
- *   severe — at most `aloneMax`.
- * Its match marks the words that carried it, so the evidence shows them; its reason names them
- * (on the device only) and its confidence.
- */
-/**
  * Words that say a text is about a concern rather than one (news, quoting someone to report
  * them, a lesson's "we learned about"): the model does not read them as the lexicon's rules do,
  * so its own report is lowered by 2 and it raises nothing.
@@ -745,6 +734,18 @@ const LEARNED_DAMPENERS: Array<[ContextKind, string]> = [
   ['discussing', 'educational'],
 ];
 
+/**
+ * The learned signal beside the lexicon, where the lexicon said less than 4 (src/model: trained
+ * on Haven's own phrasings with hard negatives beside every theme; it reads the first 200 words).
+ * - Agreeing with the lexicon's category from `raise`: a 2 becomes 3; a 2 or 3 becomes 4 when
+ *   the model is sure (`high`) and rates it severe (`severe`). Adjustment `learned`.
+ * - On its own (the lexicon found nothing of that category at its level): its category at
+ *   `lowSeverity` (1: logged for the weekly digest) from `threshold`, 3 from `high`, 4 when also
+ *   severe — at most `aloneMax`.
+ * Its match marks the words that carried it, so the evidence shows them; its reason and the
+ * explanation string name them (words of the text: on the device only, never in the wire's
+ * explanation, which takes ids, names and numbers) with its confidence.
+ */
 function learned(model: Model, tokens: readonly Token[], result: ScoreResult, options: ScoreOptions, present: number): ScoreResult {
   const guess = model.predict(tokens, Math.min(model.threshold, model.raise));
   if (!guess) return result;

@@ -37,6 +37,14 @@ function strings(value: unknown): string[] {
 }
 
 describe('the explanation an event carries', () => {
+  it('carries a learned reason’s kind and confidence but never the words that carried it', () => {
+    const learned = reason('learned.suicide', { kind: 'learned', base: 3, adjustments: [], severity: 3, confidence: 91, features: ['nobody', 'miss me', 'tonight'] });
+    const entries = toExplanation([learned], 'suicide');
+    expect(entries).toEqual([{ ruleId: 'learned.suicide', category: 'suicide', kind: 'learned', base: 3, adjustments: [], severity: 3, confidence: 91 }]);
+    const event = toEvent(obs('nobody would miss me tonight'), policy, identity, scoring([learned])).event!;
+    for (const s of strings(event.explanation)) expect(['nobody', 'miss me', 'tonight']).not.toContain(s);
+  });
+
   it('is the real scorer’s reason for a flagged phrase: rule, kind, base, the boost for a time, the final severity', () => {
     const text = 'text me on 07700 900123 because i want to kill myself tonight';
     const { event, result } = toEvent(obs(text), policy, identity);

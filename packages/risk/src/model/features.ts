@@ -3,7 +3,7 @@
  * over the scorer's own normalised words (leetspeak, homoglyphs and masking already read), the
  * stemmed word unigrams and bigrams, and the character 3- and 4-grams of each word with its
  * edges marked (`<cut`, `ing>`), so an inflection, a misspelling or a word in a language with few
- * examples still meets features it shares with the words the model saw. Hashed into 2^18
+ * examples still meets features it shares with the words the model saw. Hashed into 2^17
  * buckets without building strings.
  */
 import { stem, tokenize, type Token } from '../normalise';

@@ -2,7 +2,7 @@
  * The learned signal: multinomial logistic regression over hashed word and character features
  * (features.ts), trained by `npm run train -w @haven/risk` (src/model/train.ts) on Haven's own
  * training data. Weights are quantised to one byte per class (a scale per class) and held in one
- * dense array of 2^18 × classes bytes, read once; scoring is synchronous and pure.
+ * dense array of 2^17 × columns bytes, read once; scoring is synchronous and pure.
  *
  * Files (packages/risk/model): `model.json` (classes, bias, scales, thresholds, provenance) and
  * `weights.bin` (sparse: per kept bucket a little-endian uint32 id then one int8 per column).

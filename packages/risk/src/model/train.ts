@@ -2,15 +2,15 @@
  * Trains the learned signal (model.ts) reproducibly: fixed seed, fixed data, fixed order.
  *
  * Data: Haven's own training data (train-data/, written from the coverage map by writers who
- * never read an evaluation row; the `holdout` writer's rows are never trained on), and from
+ * never read an evaluation row; the `holdout` writers' rows are never trained on), and from
  * ../shared/train only sources whose licence allows shipping a model (train README): benign rows
  * of gsm8k (MIT), literature_gutenberg (public domain), clinc150 (CC BY 3.0), goemotions
  * (Apache-2.0), xstest safe prompts (CC BY) and toxigen neutral statements (CDLA-Permissive),
  * tune split only. No evaluation row (authored or public) is trained on unless
  * HAVEN_TRAIN_WITH_TUNE=1 (an experiment: it is how the earlier model learned rows, not concerns).
  *
- *   npm run train -w @haven/risk              writes model/weights.json
- *   node dist/model/train.js --out FILE       elsewhere (experiments)
+ *   npm run train -w @haven/risk              writes model/ (model.json, weights.bin)
+ *   node dist/model/train.js --out DIR        elsewhere (experiments; npm run eval -- --model DIR)
  *   HAVEN_HOLDOUT_WRITERS=w-a  HAVEN_HOLDOUT_LANGS=pl,ro  HAVEN_HOLDOUT_THEMES=a,b   leave out
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { HOLDOUT_WRITER, loadOwn, type OwnRow } from './own-data';
 
 const BENIGN_SOURCES = ['gsm8k', 'literature_gutenberg', 'clinc150', 'goemotions', 'xstest', 'toxigen_prompts'];
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-/** Benign rows per file at most (taken evenly by line), so training stays a few seconds. */
+/** Benign rows per file at most (taken evenly by line); with all of them training takes ~30 s. */
 const BENIGN_PER_FILE = num('HAVEN_BENIGN_PER_FILE', 40000);
 const EPOCHS = num('HAVEN_EPOCHS', 5);
 const L2 = num('HAVEN_L2', 1e-5);

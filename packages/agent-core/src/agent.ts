@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Policy, SourceHealth } from '@haven/protocol';
-import { defaultScorer } from '@haven/risk';
 import { writeFileAtomic } from './atomic-file';
 import { obtainCredential, type Credential } from './link/credential';
 import { Link, type LinkStatus } from './link/link';
@@ -14,6 +13,7 @@ import { defaultSources, type Source } from './sources/source';
 import type { Observation } from './transform/to-event';
 
 import { AGENT_VERSION, type Logger } from './version';
+import { warmScorer } from './warm';
 
 export { AGENT_VERSION, type Logger };
 
@@ -74,8 +74,7 @@ export class Agent {
       this.writeStatus();
     });
 
-    // Compile the lexicon now, once, rather than on the first thing a pupil types.
-    defaultScorer();
+    warmScorer();
 
     this.credential = await this.obtainCredential();
     this.link = new Link({

@@ -1,12 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import type { AgentEvent, Policy, SourceHealth } from '@haven/protocol';
-import { defaultScorer } from '@haven/risk';
 import { AGENT_VERSION, type Logger } from './version';
 import { Capture } from './capture';
 import { encodeLine, IPC_VERSION, LineReader, MAX_IPC_EVENTS, ServiceMessageSchema, type LinkView } from './ipc/messages';
 import { DEFAULT_POLICY, policyHealth } from './policy';
 import { defaultSources, type Source, type SourceName } from './sources/source';
+import { warmScorer } from './warm';
 
 const NIL_DEVICE = '00000000-0000-0000-0000-000000000000';
 
@@ -57,8 +57,7 @@ export class CaptureSession {
   constructor(private readonly options: SessionOptions) {}
 
   start(): void {
-    // Compile the lexicon now, once, rather than on the first thing a pupil types.
-    defaultScorer();
+    warmScorer();
     this.capture = new Capture({
       sources: this.options.sources ?? defaultSources(),
       policy: () => this.policy,

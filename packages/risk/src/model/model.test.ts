@@ -102,7 +102,7 @@ describe('the learned model', () => {
     expect(Array.from(model.probabilities('zorp blick tonight'))).toEqual(Array.from(before));
   });
 
-  it('answers the same with its quick bound as from the full probabilities', () => {
+  it('predicts the most likely concern exactly when its probability reaches the threshold', () => {
     const vocab = ['zorp', 'blick', 'frindle', 'the', 'park', 'homework', 'tonight', 'coming', 'again', 'cat', 'lol', 'x', 'quiet'];
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

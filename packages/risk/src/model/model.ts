@@ -84,16 +84,6 @@ export class Model {
     this.raise = meta.raise;
     this.severe = meta.severe;
     this.aloneMax = meta.aloneMax;
-    this.bucketBounds = new Float32Array(1 << HASH_BITS);
-    for (let b = 0; b < 1 << HASH_BITS; b++) {
-      let lift = -Infinity;
-      for (let c = 0; c < NONE; c++) lift = Math.max(lift, this.scales[c]! * weights[b * COLS + c]! - this.scales[NONE]! * weights[b * COLS + NONE]!);
-      // float32 rounding must not make the bound smaller than the truth
-      this.bucketBounds[b] = lift + 1e-4;
-    }
-    let gap = -Infinity;
-    for (let c = 0; c < NONE; c++) gap = Math.max(gap, this.bias[c]! - this.bias[NONE]!);
-    this.maxBiasGap = gap + 1e-9;
     this.lowSeverity = meta.lowSeverity ?? 2;
   }
 
@@ -107,16 +97,6 @@ export class Model {
   private readonly scratch = new Int32Array(1024);
   private readonly sums = new Int32Array(COLS);
   private readonly z = new Float64Array(COLS);
-  /** Per cached word: the most it can lift any concern over "none" (logit units, before the length scale). */
-  private readonly wordBounds = new Float64Array(CACHE_WORDS);
-  /** The same per bucket, for word pairs. */
-  private readonly bucketBounds: Float32Array;
-  /** The most any concern's bias exceeds "none"'s. */
-  private readonly maxBiasGap: number;
-  /** Bumped when the word cache is emptied, so slots read before it are known to be stale. */
-  private generation = 0;
-  private readonly slots = new Int32Array(MAX_WORDS);
-  private readonly pairs = new Int32Array(MAX_WORDS);
 
   /** The cache slot of token i's word, as `modelWord` reads it (a group's name is the group class). */
   private slotOf(tokens: readonly Token[], i: number): number {
@@ -130,7 +110,6 @@ export class Model {
     if (hit !== undefined) return hit;
     if (this.wordIndex.size >= CACHE_WORDS) {
       this.wordIndex.clear();
-      this.generation++;
     }
     const slot = this.wordIndex.size;
     const h = stemHash(stem(raw));
@@ -150,9 +129,6 @@ export class Model {
     this.wordCounts[slot] = n;
     this.wordHashes[slot] = h;
     this.wordKinds[slot] = groupKind(raw);
-    let lift = -Infinity;
-    for (let c = 0; c < NONE; c++) lift = Math.max(lift, this.scales[c]! * this.wordSums[base + c]! - this.scales[NONE]! * this.wordSums[base + NONE]!);
-    this.wordBounds[slot] = lift;
     this.wordIndex.set(raw, slot);
     return slot;
   }
@@ -206,51 +182,9 @@ export class Model {
     return this.softmax(sums, n, into);
   }
 
-  /**
-   * The most likely concern if its probability reaches `min` (default: the model's threshold).
-   * Most text is nothing: a bound on how far any concern can rise above "none" (per word and
-   * word pair, summed) is checked first, and the weights are summed only when it could reach
-   * `min` — the answer is the same as from `probabilities`, only cheaper.
-   */
+  /** The most likely concern if its probability reaches `min` (default: the model's threshold). */
   predict(input: string | readonly Token[], min = this.threshold): Guess | null {
-    const tokens = typeof input === 'string' ? tokenize(input) : input;
-    const words = Math.min(tokens.length, MAX_WORDS);
-    const generation = this.generation;
-    let bound = 0;
-    let n = 0;
-    let prev = 0;
-    for (let i = 0; i < words; i++) {
-      const slot = this.slotOf(tokens, i);
-      const h = this.wordHashes[slot]!;
-      this.slots[i] = slot;
-      bound += this.wordBounds[slot]!;
-      n += this.wordCounts[slot]!;
-      if (i > 0) {
-        const b = bigramId(prev, h);
-        this.pairs[i] = b;
-        bound += this.bucketBounds[b]!;
-        n++;
-      }
-      prev = h;
-    }
-    let p: Float64Array;
-    if (generation !== this.generation) {
-      p = this.probabilities(tokens, this.z); // the word cache was refilled part-way: slots moved
-    } else {
-      // p(c) ≤ σ(z_c − z_none), so a concern below logit(min) over "none" cannot reach min.
-      if (min > 0 && this.maxBiasGap + lengthScale(n) * bound < Math.log(min / (1 - min)) - 1e-6) return null;
-      const sums = this.sums;
-      sums.fill(0);
-      for (let i = 0; i < words; i++) {
-        const base = this.slots[i]! * COLS;
-        for (let c = 0; c < COLS; c++) sums[c]! += this.wordSums[base + c]!;
-        if (i > 0) {
-          const w = this.pairs[i]! * COLS;
-          for (let c = 0; c < COLS; c++) sums[c]! += this.weights[w + c]!;
-        }
-      }
-      p = this.softmax(sums, n, this.z);
-    }
+    const p = this.probabilities(input, this.z);
     let best = 0;
     for (let c = 1; c < NONE; c++) if (p[c]! > p[best]!) best = c;
     return p[best]! < min ? null : { category: CLASSES[best] as Category, probability: p[best]!, severe: p[SEVERE]! };

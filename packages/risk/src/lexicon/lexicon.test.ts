@@ -82,6 +82,16 @@ describe('the shipped lexicon', () => {
     }
   });
 
+  it('logs an extremist ideology named, and alerts on holding it', () => {
+    const scorer = new Scorer(compileLexicon(source));
+    const sev = (text: string) => scorer.score(text, { source: 'keys' }).severity;
+    // Named in a lesson, the news or condemnation as often as in support.
+    expect(sev('this is where i come to argue with white supremacists')).toBe(1);
+    expect(sev('i am a white nationalist')).toBeGreaterThanOrEqual(3);
+    expect(sev('white nationalism is the only way')).toBeGreaterThanOrEqual(3);
+    expect(sev('join a white nationalist group')).toBeGreaterThanOrEqual(4);
+  });
+
   it('has context words for English and the other languages', () => {
     const languages = source.contexts.map((c) => c.language).sort();
     expect(languages).toEqual(['en', 'mul']);

@@ -74,3 +74,25 @@ export function loadOwn(dir = TRAIN_DATA_DIR): OwnRow[] {
   }
   return rows;
 }
+
+/**
+ * What the training data covers, per category: lines, the severe share, each kind, evasions,
+ * other languages and distinct themes — the learned part's side of the coverage map.
+ * `node dist/model/own-data.js` prints it as the Markdown table in train-data/README.md.
+ */
+export function coverageTable(rows: readonly OwnRow[]): string {
+  const trained = rows.filter((r) => r.writer !== HOLDOUT_WRITER);
+  const out = ['| category | lines | severity 4–5 | title | typed | screen | evasion | other languages | themes |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|'];
+  const row = (name: string, rs: readonly OwnRow[]) => {
+    const n = (p: (r: OwnRow) => boolean) => rs.filter(p).length.toLocaleString('en-GB');
+    out.push(
+      `| ${name} | ${rs.length.toLocaleString('en-GB')} | ${n((r) => r.severity >= 4)} | ${n((r) => r.kind === 'title')} | ${n((r) => r.kind === 'typed')} | ${n((r) => r.kind === 'screen')} | ${n((r) => r.register === 'evasion')} | ${n((r) => r.lang !== 'en')} | ${new Set(rs.map((r) => r.theme)).size.toLocaleString('en-GB')} |`,
+    );
+  };
+  for (const c of CATEGORIES) row(c, trained.filter((r) => r.label === c));
+  row('none (hard negatives)', trained.filter((r) => r.label === null));
+  row('all', trained);
+  return out.join('\n');
+}
+
+if (require.main === module) process.stdout.write(`${coverageTable(loadOwn())}\n`);

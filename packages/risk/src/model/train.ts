@@ -25,6 +25,7 @@ const BENIGN_SOURCES = ['gsm8k', 'literature_gutenberg', 'clinc150', 'goemotions
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** Benign rows per file at most (taken evenly by line); with all of them training takes ~30 s. */
 const BENIGN_PER_FILE = num('HAVEN_BENIGN_PER_FILE', 40000);
+const BENIGN_WEIGHT = num('HAVEN_BENIGN_WEIGHT', 1);
 const EPOCHS = num('HAVEN_EPOCHS', 5);
 const L2 = num('HAVEN_L2', 1e-5);
 const LR = num('HAVEN_LR', 0.2);
@@ -66,7 +67,7 @@ export function benignExamples(dir = TRAIN_DIR): Example[] {
     lines.forEach((line, i) => {
       if (!line.trim() || i % every !== 0 || !isTune(`${name}:${i}`)) return;
       const row = JSON.parse(line) as { text: string; labels: string[] };
-      if (!row.labels.length) out.push({ ids: features(row.text).ids, label: NONE, weight: 1, severe: -1 });
+      if (!row.labels.length) out.push({ ids: features(row.text).ids, label: NONE, weight: BENIGN_WEIGHT, severe: -1 });
     });
   }
   return out;

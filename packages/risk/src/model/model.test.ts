@@ -7,7 +7,7 @@ import { tokenize } from '../normalise';
 import { Scorer } from '../score';
 import { features, GROUP, modelWord } from './features';
 import { CLASSES, Model, writeModel } from './model';
-import { parseOwn } from './own-data';
+import { coverageTable, parseOwn } from './own-data';
 import { trainModel, type Example } from './train';
 
 const NONE = CLASSES.length - 1;
@@ -42,6 +42,17 @@ describe('own training data', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ id: 'w-x/part-01.txt:2', label: 'suicide', severity: 4, kind: 'screen', text: 'a: you ok?\nb: not really | bye' });
     expect(rows[1]).toMatchObject({ label: null, severity: 0, lang: 'pl' });
+  });
+
+  it('counts what the training data covers per category, leaving the holdout writers out', () => {
+    const rows = [
+      ...parseOwn('suicide|5|title|evasion|en|search|a\nsuicide|3|typed|txt|pl|goodbye|b\nnone|0|screen|formal|en|lesson|c\n', 'w-x', 'p.txt'),
+      ...parseOwn('suicide|4|typed|txt|en|plan|d\n', 'holdout', 'p.txt'),
+    ];
+    const table = coverageTable(rows).split('\n');
+    expect(table).toContain('| suicide | 2 | 1 | 1 | 1 | 0 | 1 | 1 | 2 |');
+    expect(table).toContain('| none (hard negatives) | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 1 |');
+    expect(table).toContain('| all | 3 | 1 | 1 | 1 | 1 | 1 | 1 | 3 |');
   });
 
   it('refuses a malformed line, naming the file and line', () => {

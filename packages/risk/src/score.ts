@@ -749,7 +749,9 @@ const LEARNED_DAMPENERS: Array<[ContextKind, string]> = [
 function learned(model: Model, tokens: readonly Token[], result: ScoreResult, options: ScoreOptions, present: number): ScoreResult {
   const guess = model.predict(tokens, Math.min(model.threshold, model.raise));
   if (!guess) return result;
-  const dampers = LEARNED_DAMPENERS.filter(([kind]) => (present & KIND_BIT[kind]) !== 0).map(([, name]) => name);
+  // The condition of a threat ("if you say anything to your teachers …") is not quoting or reporting.
+  const threat = (present & KIND_BIT.threat_condition) !== 0;
+  const dampers = LEARNED_DAMPENERS.filter(([kind]) => (present & KIND_BIT[kind]) !== 0 && !(threat && kind !== 'discussing')).map(([, name]) => name);
   const shift = AGE_SHIFT[options.ageBand ?? 'secondary'][guess.category] ?? 0;
   const cap = CATEGORY_CAP[guess.category] ?? 5;
   const confidence = Math.round(guess.probability * 100);

@@ -206,6 +206,15 @@ describe('the scorer with a learned part', () => {
     expect(quoted.severity).toBe(2);
   });
 
+  it('does not read the condition of a threat as quoting: "if you say anything …" lowers nothing', () => {
+    const words = { quoting: ['if you say'], threat_condition: ['if you say anything'] } as unknown as ContextFile['words'];
+    const withContext = new Scorer(compileLexicon({ ...source, contexts: [{ file: 'context.en.yaml', language: 'en', words }] }), model);
+    const plain = withContext.score('the zorp blick is coming', { source: 'keys' });
+    expect(plain.severity).toBeGreaterThan(0);
+    expect(withContext.score('if you say anything the zorp blick is coming', { source: 'keys' }).severity).toBe(plain.severity);
+    expect(withContext.score('if you say the zorp blick is coming', { source: 'keys' }).severity).toBe(Math.max(0, plain.severity - 2));
+  });
+
   it('leaves text the model does not recognise to the lexicon', () => {
     expect(scorer.score('we went to the park', { source: 'keys' })).toEqual(lexiconOnly.score('we went to the park', { source: 'keys' }));
   });

@@ -92,6 +92,13 @@ describe('the shipped lexicon', () => {
     expect(sev('join a white nationalist group')).toBeGreaterThanOrEqual(4);
   });
 
+  it('reads a weapon in a shop’s basket as a purchase, and a knife in a recipe as nothing', () => {
+    const scorer = new Scorer(compileLexicon(source));
+    const screen = (text: string) => scorer.score(text, { source: 'screen' });
+    expect(screen('Combat knife with sheath\n£24.99\nAdd to basket\nDeliver to Flat 2')).toMatchObject({ category: 'violence', severity: 3 });
+    expect(screen('Chop the onions with a sharp knife\nAdd the garlic').severity).toBe(0);
+  });
+
   it('has context words for English and the other languages', () => {
     const languages = source.contexts.map((c) => c.language).sort();
     expect(languages).toEqual(['en', 'mul']);

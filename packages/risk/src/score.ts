@@ -178,6 +178,9 @@ export class Scorer {
   private lastPresent = 0;
 
   score(text: string, options: ScoreOptions): ScoreResult {
+    // A browser's history page lists searches under the header "History": that word is the page's
+    // name, not a lesson. Blanked (offsets kept), so it neither marks a lesson nor is read.
+    if (options.source === 'screen' && BROWSER_HISTORY.test(firstLine(text))) text = ' '.repeat(firstLine(text).length) + text.slice(firstLine(text).length);
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
     // A screen's first line is usually the window's own header ("E-safety lesson Year 8", "Chemistry Worksheet 4").
     const header = options.source === 'screen' && educational === null ? this.titleIsEducational(firstLine(text)) : false;
@@ -364,6 +367,8 @@ export class Scorer {
   }
 
   private titleIsEducational(title: string): boolean {
+    // A browser's own history page lists searches: it is not a history lesson.
+    if (BROWSER_HISTORY.test(title)) return false;
     return this.read(title).found.some((m) => m.payloads.some((p) => p.kind === 'context' && p.context === 'educational_titles'));
   }
 
@@ -553,6 +558,9 @@ function sameForm(forms: ReadonlySet<string>, token: Token): boolean {
 }
 
 /** The first line of a text, at most 200 characters: where a screen shows its window's header. */
+/** The title or header of a browser's history page ("History - Google Chrome", "History – Microsoft Edge"). */
+const BROWSER_HISTORY = /^\s*(?:browsing |search )?history\s*(?:[-–—|:]\s*(?:google chrome|chromium|microsoft\s*edge|edge|mozilla firefox|firefox|brave|opera|safari|vivaldi)\b.*)?\s*$/i;
+
 function firstLine(text: string): string {
   const nl = text.indexOf('\n');
   return text.slice(0, Math.min(nl < 0 ? text.length : nl, 200));

@@ -99,6 +99,18 @@ describe('the shipped lexicon', () => {
     expect(screen('Chop the onions with a sharp knife\nAdd the garlic').severity).toBe(0);
   });
 
+  it('reads a browser’s history page and a Teams chat as what they are, not as lessons', () => {
+    const scorer = new Scorer(compileLexicon(source));
+    const screen = (text: string) => scorer.score(text, { source: 'screen' });
+    const search = 'Today\n23:48  does overdosing hurt - Google Search';
+    expect(screen(`History - Google Chrome\n${search}`).severity).toBe(screen(search).severity);
+    expect(screen(`History - Google Chrome\n${search}`).severity).toBeGreaterThanOrEqual(3);
+    const chat = 'Chat | Miss Okafor\nmiss can i ask something. if someone didnt want to be alive anymore who would they even tell';
+    expect(screen(`Microsoft Teams\n${chat}`).severity).toBe(screen(chat).severity);
+    // A lesson's page still reads as a lesson.
+    expect(screen('GCSE History - BBC Bitesize\ndoes overdosing hurt').severity).toBeLessThan(screen(search).severity);
+  });
+
   it('has context words for English and the other languages', () => {
     const languages = source.contexts.map((c) => c.language).sort();
     expect(languages).toEqual(['en', 'mul']);

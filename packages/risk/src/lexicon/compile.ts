@@ -477,16 +477,28 @@ export class CompiledLexicon {
    * ordinary words that merely contain a lexicon word ("therapist") are left alone.
    */
   splitRunOn(token: Token): [Token, Token] | null {
-    const text = token.text;
-    if (text.length < 5 || !RUN_ON_FIRST.has(text.charCodeAt(0))) return this.splitPair(token);
+    // Where a word is cut depends on its text alone: found once per word (bounded cache).
+    let cut = this.runOnCuts.get(token.text);
+    if (cut === undefined) {
+      cut = this.runOnCut(token.text);
+      if (this.runOnCuts.size >= 50_000) this.runOnCuts.clear();
+      this.runOnCuts.set(token.text, cut);
+    }
+    return cut < 0 ? null : this.cutAt(token, cut);
+  }
+
+  /** Where splitRunOn cuts a word, by its text; -1 for nowhere. */
+  private readonly runOnCuts = new Map<string, number>();
+
+  private runOnCut(text: string): number {
+    if (text.length < 5 || !RUN_ON_FIRST.has(text.charCodeAt(0))) return this.splitPair(text);
     for (const prefix of RUN_ON_PREFIXES) {
       if (!text.startsWith(prefix) || text.length - prefix.length < 4) continue;
       const rest = text.slice(prefix.length);
       if (!(this.vocab.has(rest) || this.stems.has(stem(rest))) || !this.vocab.has(prefix)) continue;
-      const cut = token.start + prefix.length;
-      return [new Token(prefix, token.start, cut), new Token(rest, cut, token.end)];
+      return prefix.length;
     }
-    return this.splitPair(token);
+    return this.splitPair(text);
   }
 
   /**
@@ -495,12 +507,11 @@ export class CompiledLexicon {
    * often follow. Only tokens the lexicon does not know get here, and a cut counts only when
    * both halves are lexicon words, so "therapist" stays whole.
    */
-  private splitPair(token: Token): [Token, Token] | null {
-    const text = token.text;
-    if (text.length < 6 || text.length > 24 || !/^[a-z]+$/.test(text) || this.common.has(text)) return null;
+  private splitPair(text: string): number {
+    if (text.length < 6 || text.length > 24 || !/^[a-z]+$/.test(text) || this.common.has(text)) return -1;
     for (const suffix of RUN_ON_SUFFIXES) {
       if (text.length - suffix.length >= 4 && text.endsWith(suffix) && this.vocab.has(text.slice(0, -suffix.length))) {
-        return this.cutAt(token, text.length - suffix.length);
+        return text.length - suffix.length;
       }
     }
     // An ordinary word ("pronounce") was never two words: the common-word check above is the
@@ -510,10 +521,10 @@ export class CompiledLexicon {
       const left = this.vocab.get(text.slice(0, i));
       const right = left === undefined ? undefined : this.vocab.get(text.slice(i));
       if (left === undefined || right === undefined) continue;
-      if (this.linked(left, right)) return this.cutAt(token, i);
+      if (this.linked(left, right)) return i;
       if (fallback < 0) fallback = i;
     }
-    return fallback < 0 ? null : this.cutAt(token, fallback);
+    return fallback;
   }
 
   private cutAt(token: Token, i: number): [Token, Token] {

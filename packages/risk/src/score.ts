@@ -180,7 +180,10 @@ export class Scorer {
   score(text: string, options: ScoreOptions): ScoreResult {
     // A browser's history page lists searches under the header "History": that word is the page's
     // name, not a lesson. Blanked (offsets kept), so it neither marks a lesson nor is read.
-    if (options.source === 'screen' && BROWSER_HISTORY.test(firstLine(text))) text = ' '.repeat(firstLine(text).length) + text.slice(firstLine(text).length);
+    if (options.source === 'screen') {
+      const head = firstLine(text);
+      if (BROWSER_HISTORY.test(head)) text = ' '.repeat(head.length) + text.slice(head.length);
+    }
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
     // A screen's first line is usually the window's own header ("E-safety lesson Year 8", "Chemistry Worksheet 4").
     const header = options.source === 'screen' && educational === null ? this.titleIsEducational(firstLine(text)) : false;
@@ -557,10 +560,10 @@ function sameForm(forms: ReadonlySet<string>, token: Token): boolean {
   return token.text.length > 5 && !forms.has(stem(token.text)); // a typo reading of an inflected form, not its stem
 }
 
-/** The first line of a text, at most 200 characters: where a screen shows its window's header. */
 /** The title or header of a browser's history page ("History - Google Chrome", "History – Microsoft Edge"). */
 const BROWSER_HISTORY = /^\s*(?:browsing |search )?history\s*(?:[-–—|:]\s*(?:google chrome|chromium|microsoft\s*edge|edge|mozilla firefox|firefox|brave|opera|safari|vivaldi)\b.*)?\s*$/i;
 
+/** The first line of a text, at most 200 characters: where a screen shows its window's header. */
 function firstLine(text: string): string {
   const nl = text.indexOf('\n');
   return text.slice(0, Math.min(nl < 0 ? text.length : nl, 200));
@@ -759,7 +762,8 @@ function learned(model: Model, tokens: readonly Token[], result: ScoreResult, op
   if (!guess) return result;
   // The condition of a threat ("if you say anything to your teachers …") is not quoting or reporting.
   const threat = (present & KIND_BIT.threat_condition) !== 0;
-  const dampers = LEARNED_DAMPENERS.filter(([kind]) => (present & KIND_BIT[kind]) !== 0 && !(threat && kind !== 'discussing')).map(([, name]) => name);
+  const cancelled = (kind: ContextKind) => threat && (kind === 'quoting' || kind === 'reporting');
+  const dampers = LEARNED_DAMPENERS.filter(([kind]) => (present & KIND_BIT[kind]) !== 0 && !cancelled(kind)).map(([, name]) => name);
   const shift = AGE_SHIFT[options.ageBand ?? 'secondary'][guess.category] ?? 0;
   const cap = CATEGORY_CAP[guess.category] ?? 5;
   const confidence = Math.round(guess.probability * 100);

@@ -171,12 +171,6 @@ export class Scorer {
     readonly model: Model | null = null,
   ) {}
 
-  /** The last text read and its tokens, so the learned model need not tokenize it again. */
-  private lastText: string | null = null;
-  private lastTokens: readonly Token[] = [];
-  /** The context kinds found in the last window scored (bits of KIND_BIT). */
-  private lastPresent = 0;
-
   score(text: string, options: ScoreOptions): ScoreResult {
     // A browser's history page lists searches under the header "History": that word is the page's
     // name, not a lesson. Blanked (offsets kept), so it neither marks a lesson nor is read.
@@ -187,15 +181,14 @@ export class Scorer {
     const educational = options.title !== undefined ? this.titleIsEducational(options.title) : null;
     // A screen's first line is usually the window's own header ("E-safety lesson Year 8", "Chemistry Worksheet 4").
     const header = options.source === 'screen' && educational === null ? this.titleIsEducational(firstLine(text)) : false;
-    const result = this.scoreLexicon(text, options, educational, header);
+    const { result, words, present } = this.scoreLexicon(text, options, educational, header);
     if (!this.model || result.severity >= 4 || educational === true || header) return result;
     // The model reads the first 200 words: of a long screen, its start.
-    const same = this.lastText === text;
-    const tokens = same ? this.lastTokens : tokenize(text.slice(0, 4096));
-    return learned(this.model, tokens, result, options, same ? this.lastPresent : 0);
+    return learned(this.model, words ?? tokenize(text.slice(0, 4096)), result, options, present);
   }
 
-  private scoreLexicon(text: string, options: ScoreOptions, educational: boolean | null, header: boolean): ScoreResult {
+  /** The lexicon's result, and for a text read in one window its words and context kinds (for the learned part). */
+  private scoreLexicon(text: string, options: ScoreOptions, educational: boolean | null, header: boolean): Window {
     if (text.length <= WINDOW_CHARS) return this.scoreWindow(text, 0, options, educational, header);
     let best: ScoreResult | null = null;
     const seen = new Set<string>();
@@ -206,7 +199,7 @@ export class Scorer {
         const space = text.lastIndexOf(' ', end);
         if (space > start + WINDOW_CHARS / 2) end = space;
       }
-      const r = this.scoreWindow(text.slice(start, end), start, options, educational, header);
+      const r = this.scoreWindow(text.slice(start, end), start, options, educational, header).result;
       if (r.severity > 0 && (!best || r.severity > best.severity)) best = r;
       for (const m of r.matches) {
         const key = `${m.ruleId}:${m.start}:${m.end}`;
@@ -221,18 +214,17 @@ export class Scorer {
       if (space >= 0 && space < end) next = space + 1;
       start = next;
     }
-    if (!best) return nothingFound();
+    if (!best) return { result: nothingFound(), words: null, present: 0 };
     const top = best;
     const first = all.filter((m) => m.category === top.category && m.severity === top.severity);
     const rest = all.filter((m) => !(m.category === top.category && m.severity === top.severity));
-    return { ...top, matches: [...first, ...rest] };
+    return { result: { ...top, matches: [...first, ...rest] }, words: null, present: 0 };
   }
 
   /** Words of a text and every lexicon match in them; words run together ("ihate") are split. */
-  private read(text: string, search = false, title = false): { tokens: Token[]; found: Match[] } {
-    let tokens = tokenize(text);
-    this.lastText = text;
-    this.lastTokens = tokens;
+  private read(text: string, search = false, title = false): { words: readonly Token[]; tokens: Token[]; found: Match[] } {
+    const words = tokenize(text);
+    let tokens = words;
     if (search && tokens.length && (SEARCH_OPENERS.has(tokens[0]!.text) || (title && tokens.some((t) => SEARCH_SITES.has(t.text))))) {
       tokens = tokens.map((t, i) => {
         const own = SEARCH_REFLEXIVE.get(t.text) ?? (t.text === 'you' && SEARCH_SUBJECT_BEFORE.has(tokens[i - 1]?.text ?? '') ? 'i' : undefined);
@@ -276,23 +268,22 @@ export class Scorer {
       });
       tokens = split;
     }
-    return { tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids), ids) };
+    return { words, tokens, found: this.lexicon.chainSlots(this.lexicon.scan(ids), ids) };
   }
 
   /**
    * Scores one stretch of text; offsets in the result are shifted by `base`. `titleIsEducational`
    * is decided once per text for a separate window title (null when the text is the title).
    */
-  private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): ScoreResult {
+  private scoreWindow(text: string, base: number, options: ScoreOptions, titleIsEducational: boolean | null, lessonHeader: boolean): Window {
     // A search title or a typed question ("how do you …") is about the searcher.
-    const { tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys', options.source === 'title');
+    const { words, tokens, found } = this.read(text, options.source === 'title' || options.source === 'keys', options.source === 'title');
     // Most text holds context words ("i", "you") and nothing to score: stop before building context
     // (noting which kinds are present, for the learned part).
     if (!found.some((m) => m.payloads.some((p) => p.kind !== 'context'))) {
       let present = 0;
       for (const m of found) for (const p of m.payloads) if (p.kind === 'context') present |= KIND_BIT[p.context];
-      this.lastPresent = present;
-      return nothingFound();
+      return { result: nothingFound(), words, present };
     }
 
     const n = tokens.length + 1;
@@ -347,7 +338,6 @@ export class Scorer {
       ctx.inside[i]! |= KIND_BIT.joking;
     }
     ctx.educationalTitle = lessonHeader || (titleIsEducational ?? (options.source === 'title' && (ctx.present & KIND_BIT.educational_titles) !== 0));
-    this.lastPresent = ctx.present;
 
 
     const scored: Array<Scored> = [];
@@ -366,7 +356,7 @@ export class Scorer {
       });
     }
     corroborate(scored);
-    return summarise(scored);
+    return { result: summarise(scored), words, present: ctx.present };
   }
 
   private titleIsEducational(title: string): boolean {
@@ -559,6 +549,9 @@ function sameForm(forms: ReadonlySet<string>, token: Token): boolean {
   for (const v of token.variants) if (forms.has(v)) return true;
   return token.text.length > 5 && !forms.has(stem(token.text)); // a typo reading of an inflected form, not its stem
 }
+
+/** What scoring a text with the lexicon gives the learned part: the words as written (before a search's reflexives are read or run-on words split) and the context kinds present (bits of KIND_BIT); words null for a text read in several windows. */
+type Window = { result: ScoreResult; words: readonly Token[] | null; present: number };
 
 /** The title or header of a browser's history page ("History - Google Chrome", "History – Microsoft Edge"). */
 const BROWSER_HISTORY = /^\s*(?:browsing |search )?history\s*(?:[-–—|:]\s*(?:google chrome|chromium|microsoft\s*edge|edge|mozilla firefox|firefox|brave|opera|safari|vivaldi)\b.*)?\s*$/i;
